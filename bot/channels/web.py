@@ -1,0 +1,21 @@
+"""The web channel: JSON in, JSON out (shared/spec/chat-api.md)."""
+
+from __future__ import annotations
+
+from bot.messages import Inbound, Turn
+
+
+def to_inbound(user: str, text: str, address: str | None) -> Inbound:
+    return Inbound(channel="web", user=user, text=text, address=address)
+
+
+def to_response(turn: Turn) -> dict:
+    return {
+        "replies": [{"text": r.text, "buttons": [b.label for b in r.buttons]} for r in turn.replies],
+        "topic": turn.topic,
+        "intent": turn.intent,
+        "confidence": round(float(turn.confidence), 4),
+        "red_flags": list(turn.red_flags),
+        "expects": turn.expects,
+        "receipt": turn.receipt,
+    }

@@ -1,0 +1,50 @@
+"""Prometheus metrics. Labels are closed sets (channel, topic id, backend, status): never text or people's ids.
+
+With several uvicorn workers, set PROMETHEUS_MULTIPROC_DIR to an empty folder shared by them; /metrics then
+aggregates every worker (prometheus_client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MESSAGES = Counter("fundguard_messages_total", "Messages answered, by channel and topic", ["channel", "topic"])
+TURN_SECONDS = Histogram(
+    "fundguard_turn_seconds", "Time to answer one message inside the engine", ["channel"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+NLU_PARSES = Counter("fundguard_nlu_parses_total", "NLU parses by the backend that answered", ["backend"])
+NLU_FALLBACKS = Counter("fundguard_nlu_fallbacks_total", "Parses answered by the fallback because Rasa failed")
+TIPS = Counter("fundguard_tips_filed_total", "Tips filed, by urgency", ["urgent"])
+PUSHES = Counter("fundguard_pushes_total", "Campaign pushes by channel and result", ["channel", "status"])
+HTTP_ERRORS = Counter("fundguard_http_client_errors_total", "Requests refused with a 4xx, by route group",
+                      ["route", "status"])
+
+
+def observe_turn(channel: str, topic: str, seconds: float) -> None:
+    MESSAGES.labels(channel, topic).inc()
+    TURN_SECONDS.labels(channel).observe(seconds)
+
+
+def observe_parse(backend: str) -> None:
+    NLU_PARSES.labels(backend).inc()
+
+
+def observe_tip(urgent: bool) -> None:
+    TIPS.labels("yes" if urgent else "no").inc()
+
+
+def observe_push(channel: str, status: str) -> None:
+    PUSHES.labels(channel, status).inc()
+
+
+def render() -> bytes:
+    """The text exposition of every metric (aggregated over workers in multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest()

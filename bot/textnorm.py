@@ -1,0 +1,52 @@
+"""Text normalisation shared by the NLU, the risk check and the tip flow.
+
+Traditional → Simplified (OpenCC), full-width → half-width, emoji and decorative symbols dropped,
+whitespace folded. The result is what every classifier and pattern in the project sees.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\U00002190-\U000021ff"
+    "\U00002b00-\U00002bff\ufe0f\u200d\u20e3]+"
+)
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_half_width(text: str) -> str:
+    """Full-width ASCII variants (ＡＢＣ１２３！) become their half-width forms; CJK is untouched."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code == 0x3000:
+            out.append(" ")
+        elif 0xFF01 <= code <= 0xFF5E:
+            out.append(chr(code - 0xFEE0))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text)
+
+
+def normalise(text: str) -> str:
+    """The canonical form of a message: simplified, half-width, lower-case, no emoji, folded spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = to_half_width(text)
+    text = to_simplified(text)
+    text = _EMOJI.sub(" ", text)
+    text = _SPACE.sub(" ", text).strip().lower()
+    return text

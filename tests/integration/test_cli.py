@@ -1,0 +1,38 @@
+"""The `fundguard` command: chat in the terminal, content check, NLU evaluation, db upgrade."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from bot.cli import main as cli
+
+
+def _env(monkeypatch, data_dir, db_url):
+    monkeypatch.setenv("FUNDGUARD_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("FUNDGUARD_DATABASE_URL", db_url)
+    monkeypatch.setenv("FUNDGUARD_KDF_STRENGTH", "min")
+
+
+def test_terminal_chat_uses_the_same_engine(monkeypatch, nlu_data_dir_path, embedded_nlu, sqlite_url):
+    _env(monkeypatch, nlu_data_dir_path, sqlite_url)
+    result = CliRunner().invoke(cli, ["chat"], input="啥叫非法集资\n我要举报\n取消\n")
+    assert result.exit_code == 0, result.output
+    assert "topic=definition" in result.output
+    assert "expects=region" in result.output and "已取消" in result.output
+
+
+def test_content_check_and_db_upgrade(monkeypatch, tmp_path):
+    _env(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    result = CliRunner().invoke(cli, ["content", "check"])
+    assert result.exit_code == 0 and "40 topics" in result.output
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0 and (tmp_path / "x.db").exists()
+
+
+def test_nlu_eval_prints_accuracy_and_per_topic_figures(monkeypatch, nlu_data_dir_path, embedded_nlu, tmp_path):
+    _env(monkeypatch, nlu_data_dir_path, f"sqlite:///{tmp_path / 'x.db'}")
+    result = CliRunner().invoke(cli, ["nlu", "eval"])
+    assert result.exit_code == 0, result.output
+    assert "top-1 accuracy:" in result.output and "definition" in result.output and "macro F1" in result.output
+    accuracy = float(result.output.split("top-1 accuracy:")[1].split()[0])
+    assert accuracy >= 0.92

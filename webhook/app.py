@@ -1,0 +1,116 @@
+"""The FastAPI app: a thin entry point. Verify, parse, call the engine, render."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.bootstrap import Services, bootstrap
+from bot.settings import Settings
+from webhook.chat import router as chat_router
+from webhook.console import router as console_router
+from webhook.errors import describe_validation_error
+from webhook.ops import router as ops_router
+from webhook.telegram import router as telegram_router
+from webhook.wechat import router as wechat_router
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY = 256 * 1024
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+log = logging.getLogger(__name__)
+
+
+async def _housekeeping(services: Services, every: float = 24 * 3600, first: float = 60) -> None:
+    """On a schedule: purge closed tips past retention and old rate-limit rows."""
+    await asyncio.sleep(first)
+    while True:
+        try:
+            await asyncio.to_thread(purge_expired, services)
+        except Exception as exc:  # keep the schedule alive; the next run tries again
+            log.warning("housekeeping failed", extra={"error_type": type(exc).__name__})
+        await asyncio.sleep(every)
+
+
+def purge_expired(services: Services) -> int:
+    from bot.store.ratelimit import RateLimiter
+
+    with services.uow() as uow:
+        n = services.tips.purge_closed(uow.session, timedelta(days=services.settings.tip_retention_days))
+        RateLimiter(uow.session).prune(timedelta(days=2))
+        services.deduper.prune(uow.session)
+        uow.commit()
+    if n:
+        log.info("purged closed tips", extra={"count": n})
+    return n
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app; the services are wired at start-up (lifespan), or given by a test."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        if getattr(app.state, "services", None) is None:
+            app.state.services = bootstrap(settings or Settings())
+        housekeeping = asyncio.create_task(_housekeeping(app.state.services))
+        yield
+        housekeeping.cancel()
+        app.state.services.db.dispose()
+
+    app = FastAPI(title="FundGuard", version="0.1.0", lifespan=lifespan,
+                  description="防范非法集资智能问答：咨询、风险检查、匿名举报")
+    app.state.services = services
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return JSONResponse({"error": f"request body too large (limit {MAX_BODY} bytes)"}, 413)
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, message = describe_validation_error(exc)
+        return JSONResponse({"error": message, "detail": message}, status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail), "detail": exc.detail}, exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
+        return JSONResponse({"error": "internal error; the office has been notified"}, 500)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process is up."""
+        return {"status": "ok"}
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(chat_router)
+    # --- further routers (one line each: WeChat, Telegram, console, metrics) ---
+    app.include_router(console_router)
+    app.include_router(telegram_router)
+    app.include_router(ops_router)
+    app.include_router(wechat_router)
+    return app
