@@ -1,0 +1,256 @@
+"""Working a tip: opening it (audited), the status workflow, assignment, sealed notes, replies.
+
+    new ─► checking ─► to_police ───┐
+                  ├──► to_regulator ┼─► verified ─┐
+                  ├──────────────────┼─► unfounded ┴─► closed ─(supervisor: reopen)─► checking
+                  └──────────────────┘
+Every status change carries a reason. Reasons and notes are sealed to the same offices as the tip;
+the clear history (tip_events) holds only kinds, actors, statuses and times.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store.console_models import StaffAccount, TipCase
+from bot.store.models import AuditEntry, Tip, TipEvent, TipSeal, utcnow
+from bot.tips.keys import public_keys
+from bot.tips.sealing import SealingError, UnlockedOfficeKey, seal_json
+from bot.tips.service import STATUS_LABELS, TipService
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("checking",),
+    "checking": ("to_police", "to_regulator", "verified", "unfounded"),
+    "to_police": ("verified", "unfounded"),
+    "to_regulator": ("verified", "unfounded"),
+    "verified": ("closed",),
+    "unfounded": ("closed",),
+    "closed": ("checking",),  # reopening: supervisors only
+}
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+MAX_REASON = 500
+MAX_NOTE = 2000
+
+
+class CaseError(ValueError):
+    """A case action that is not allowed; the message says why (Chinese, for staff)."""
+
+
+class NotSealedHere(LookupError):
+    """The tip has no sealed copy for this office: its key cannot open it."""
+
+
+@dataclass
+class Evidence:
+    seal_id: int
+    mime: str
+    size: int
+
+
+@dataclass
+class Opened:
+    """A tip opened with an office key. `identity` is filled only when revealed (contact, channel)."""
+
+    tip: Tip
+    office_code: str
+    content: dict[str, Any] = field(default_factory=dict)
+    escalated: bool = False
+    additions: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    identity: dict[str, Any] | None = None
+    parts: list[tuple[str, Any]] = field(default_factory=list)  # every opened part in order (for the CLI)
+    unreadable: int = 0
+
+
+def seals_for(session: Session, tip_id: int, office_code: str) -> list[TipSeal]:
+    return list(session.scalars(select(TipSeal).where(TipSeal.tip_id == tip_id, TipSeal.office_code == office_code)
+                                .order_by(TipSeal.id)))
+
+
+def is_sealed_for(session: Session, tip_id: int, office_code: str) -> bool:
+    return session.scalars(select(TipSeal.id).where(TipSeal.tip_id == tip_id, TipSeal.office_code == office_code,
+                                                    TipSeal.part == "content").limit(1)).first() is not None
+
+
+def open_tip(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: str, actor: str, *,
+             reveal: bool = False, reason: str = "", audit_reason: str | None = None) -> Opened:
+    """Open every part sealed to this office; audit the opening (and the reveal, which needs a reason)."""
+    if reveal and not reason.strip():
+        raise CaseError("查看举报人身份必须写明理由")
+    seals = seals_for(session, tip.id, office_code)
+    if not seals:
+        raise NotSealedHere(f"tip {tip.id} is not sealed to office {office_code}")
+    opened = Opened(tip, office_code)
+    for seal in seals:
+        if seal.part == "identity" and not reveal:
+            continue
+        try:
+            body = key.open_json(seal.ciphertext)
+        except (SealingError, ValueError):
+            opened.unreadable += 1
+            continue
+        _place(opened, seal, body)
+    session.add(AuditEntry(actor=actor, action="open", tip_id=tip.id, reason=audit_reason or (reason or None)))
+    if reveal:
+        session.add(AuditEntry(actor=actor, action="reveal_identity", tip_id=tip.id, reason=reason.strip()))
+    return opened
+
+
+def _place(opened: Opened, seal: TipSeal, body: Any) -> None:
+    if seal.part == "evidence" and isinstance(body, dict):
+        size = len(str(body.get("data", ""))) * 3 // 4
+        opened.evidence.append(Evidence(seal.id, str(body.get("mime", "")), size))
+        opened.parts.append((seal.part, {"mime": body.get("mime"), "bytes": size}))
+        return
+    opened.parts.append((seal.part, body))
+    if seal.part == "content" and isinstance(body, dict):
+        if body.get("escalated_by_addition"):
+            opened.escalated = True
+        elif not opened.content:
+            opened.content = body
+    elif seal.part == "addition" and isinstance(body, dict):
+        opened.additions.append(body)
+    elif seal.part == "note" and isinstance(body, dict):
+        opened.notes.append(body)
+    elif seal.part == "identity" and isinstance(body, dict):
+        opened.identity = {"contact": body.get("contact"), "channel": body.get("channel")}
+
+
+def evidence_image(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: str,
+                   seal_id: int) -> tuple[bytes, str] | None:
+    """One evidence image of this tip, opened with this office's key: (bytes, mime), or None."""
+    seal = session.get(TipSeal, seal_id)
+    if seal is None or seal.tip_id != tip.id or seal.office_code != office_code or seal.part != "evidence":
+        return None
+    try:
+        body = key.open_json(seal.ciphertext)
+        data = base64.b64decode(str(body.get("data", "")), validate=True)
+    except (SealingError, ValueError, AttributeError, binascii.Error):
+        return None
+    mime = str(body.get("mime", ""))
+    return data, (mime if mime in IMAGE_TYPES else "application/octet-stream")
+
+
+def read_content(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: str, actor: str,
+                 reason: str) -> dict[str, Any] | None:
+    """Only the tip's content (for an export), audited as an opening; None if not sealed here."""
+    seal = next((s for s in seals_for(session, tip.id, office_code) if s.part == "content"), None)
+    if seal is None:
+        return None
+    try:
+        body = key.open_json(seal.ciphertext)
+    except (SealingError, ValueError):
+        return None
+    session.add(AuditEntry(actor=actor, action="open", tip_id=tip.id, reason=reason))
+    return body if isinstance(body, dict) else None
+
+
+def relay_target(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: str) -> tuple[str, str] | None:
+    """(channel, chat id) of the chat that filed the tip, for pushing a reply; never shown to staff."""
+    for seal in seals_for(session, tip.id, office_code):
+        if seal.part == "identity":
+            try:
+                body = key.open_json(seal.ciphertext)
+            except (SealingError, ValueError):
+                return None
+            if isinstance(body, dict) and body.get("channel") and body.get("chat_id"):
+                return str(body["channel"]), str(body["chat_id"])
+    return None
+
+
+def seal_like_tip(session: Session, tip: Tip, part: str, obj: Any) -> None:
+    """Seal to every office the tip's content is sealed to (its county, and the city when urgent)."""
+    codes = set(session.scalars(select(TipSeal.office_code).where(TipSeal.tip_id == tip.id,
+                                                                  TipSeal.part == "content")))
+    keys = public_keys(session)
+    for code in sorted(codes):
+        if code in keys:
+            session.add(TipSeal(tip_id=tip.id, office_code=code, part=part, ciphertext=seal_json(keys[code], obj)))
+
+
+def case_for(session: Session, tip_id: int) -> TipCase:
+    case = session.get(TipCase, tip_id)
+    if case is None:
+        case = TipCase(tip_id=tip_id)
+        session.add(case)
+    return case
+
+
+def _acted(session: Session, tip: Tip) -> None:
+    case = case_for(session, tip.id)
+    if case.first_action_at is None:
+        case.first_action_at = utcnow()
+    case.updated_at = tip.updated_at = utcnow()
+
+
+def _text(value: str, limit: int, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise CaseError(f"请填写{what}")
+    if len(value) > limit:
+        raise CaseError(f"{what}太长了（{limit}字以内）")
+    return value
+
+
+def allowed_next(status: str, may_reopen: bool) -> tuple[str, ...]:
+    return tuple(s for s in TRANSITIONS.get(status, ()) if status != "closed" or may_reopen)
+
+
+def change_status(session: Session, tip: Tip, to: str, reason: str, actor: str, *, may_reopen: bool = False) -> None:
+    """Move a tip along the workflow, with a reason (sealed like the tip)."""
+    if to not in allowed_next(tip.status, may_reopen):
+        raise CaseError(f"不能从“{STATUS_LABELS.get(tip.status, tip.status)}”改为“{STATUS_LABELS.get(to, to)}”")
+    reason = _text(reason, MAX_REASON, "理由")
+    event = TipEvent(tip_id=tip.id, kind="status", actor=actor, detail=f"{tip.status}>{to}")
+    session.add(event)
+    session.flush()
+    seal_like_tip(session, tip, "note", {"kind": "status", "event": event.id, "text": reason, "by": actor,
+                                         "at": utcnow().isoformat(), "from": tip.status, "to": to})
+    tip.status = to
+    tip.closed_at = utcnow() if to == "closed" else None
+    session.add(AuditEntry(actor=actor, action="status", tip_id=tip.id, reason=event.detail))
+    _acted(session, tip)
+
+
+def assign(session: Session, tip: Tip, assignee: StaffAccount | None, actor: str) -> None:
+    case = case_for(session, tip.id)
+    case.assigned_to = assignee.id if assignee else None
+    detail = assignee.username if assignee else "-"
+    session.add(TipEvent(tip_id=tip.id, kind="assign", actor=actor, detail=detail))
+    session.add(AuditEntry(actor=actor, action="assign", tip_id=tip.id, reason=detail))
+    _acted(session, tip)
+
+
+def add_note(session: Session, tip: Tip, text: str, actor: str) -> None:
+    text = _text(text, MAX_NOTE, "备注")
+    event = TipEvent(tip_id=tip.id, kind="note", actor=actor)
+    session.add(event)
+    session.flush()
+    seal_like_tip(session, tip, "note", {"kind": "note", "event": event.id, "text": text, "by": actor,
+                                         "at": utcnow().isoformat()})
+    _acted(session, tip)
+
+
+def reply(session: Session, tips: TipService, tip: Tip, text: str, actor: str) -> TipEvent:
+    """Relay a message to the tipster (delivered at the next receipt check unless pushed); keep a sealed copy."""
+    text = _text(text, MAX_REASON, "回复内容")
+    tips.relay_reply(session, tip, text, actor)
+    session.flush()
+    event = session.scalars(select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.kind == "reply")
+                            .order_by(TipEvent.id.desc()).limit(1)).one()
+    seal_like_tip(session, tip, "note", {"kind": "reply", "event": event.id, "text": text, "by": actor,
+                                         "at": utcnow().isoformat()})
+    session.add(AuditEntry(actor=actor, action="reply", tip_id=tip.id))
+    _acted(session, tip)
+    return event
+
+
+def history(session: Session, tip_id: int) -> list[TipEvent]:
+    return list(session.scalars(select(TipEvent).where(TipEvent.tip_id == tip_id).order_by(TipEvent.id)))

@@ -1,0 +1,111 @@
+"""What a tip's free text tells without reading it as a person would: amounts, head counts,
+signs of flight, the sector. Used in the flow (slots typed early) and when filing (urgency)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+
+from bot.textnorm import normalise
+
+# 2022 judicial interpretation, art. 3: the prosecution thresholds for 非法吸收公众存款.
+URGENT_AMOUNT = 1_000_000
+URGENT_PARTICIPANTS = 150
+FLIGHT_WORDS = ("跑路", "失联", "关门", "转移资产", "转移财产", "人去楼空", "联系不上", "卷款", "卷钱", "携款",
+                "逃跑", "跑了", "不见人", "要跑", "清空", "搬空", "停止兑付", "兑付不了", "提不了现", "提不出")
+
+_DIGIT = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5,
+          "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL = {"十": 10, "百": 100, "千": 1000}
+_BIG = {"万": 10_000, "亿": 100_000_000}
+_NUM = r"[0-9.]+|[零〇一幺二两俩三四五六七八九十百千]+"
+_AMOUNT = re.compile(rf"({_NUM})\s*(多|来|余|几)?\s*([万亿]*)\s*(多|来|余)?\s*(元|块|块钱|万|亿)")
+_PEOPLE = re.compile(rf"({_NUM})\s*(多|来|余|几)?\s*([万千百]*)\s*(多|来|余)?\s*(个人|人|户|家|位|名)")
+
+
+def chinese_number(text: str) -> float | None:
+    """'20' → 20, '1.5' → 1.5, '三千' → 3000, '十五' → 15, '两百' → 200; None if not a number."""
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        return float(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _DIGIT:
+            current = _DIGIT[ch]
+        elif ch in _SMALL:
+            total += (current or 1) * _SMALL[ch]
+            current = 0
+        else:
+            return None
+    return float(total + current) if text else None
+
+
+def _scale(units: str) -> int:
+    factor = 1
+    for u in units:
+        factor *= _BIG.get(u, 1) * _SMALL.get(u, 1)
+    return factor
+
+
+def parse_amount(text: str) -> int | None:
+    """The largest money amount in yuan named in a text: '大概二十多万' → 200000."""
+    best = None
+    for m in _AMOUNT.finditer(normalise(text)):
+        n = chinese_number(m.group(1))
+        if n is None:
+            continue
+        units = m.group(3) + (m.group(5) if m.group(5) in ("万", "亿") else "")
+        value = int(n * _scale(units))
+        best = value if best is None else max(best, value)
+    return best
+
+
+def parse_participants(text: str) -> int | None:
+    """A head count named in a text: '一百多个人' → 100, '三百户' → 300."""
+    best = None
+    for m in _PEOPLE.finditer(normalise(text)):
+        n = chinese_number(m.group(1))
+        if n is None:
+            continue
+        value = int(n * _scale(m.group(3)))
+        best = value if best is None else max(best, value)
+    return best
+
+
+def flight_signs(text: str) -> list[str]:
+    norm = normalise(text)
+    return [w for w in FLIGHT_WORDS if w in norm]
+
+
+def is_urgent(amount: int | None, participants: int | None, texts: list[str]) -> bool:
+    if amount is not None and amount >= URGENT_AMOUNT:
+        return True
+    if participants is not None and participants >= URGENT_PARTICIPANTS:
+        return True
+    return any(flight_signs(t) for t in texts if t)
+
+
+class Category(BaseModel):
+    code: str
+    label: str
+    words: list[str]
+
+
+class Categories(BaseModel):
+    categories: list[Category]
+
+    @classmethod
+    def load(cls, path: Path) -> Categories:
+        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def infer(self, *texts: str) -> str:
+        norm = normalise(" ".join(t for t in texts if t))
+        for cat in self.categories:
+            if any(normalise(w) in norm for w in cat.words):
+                return cat.code
+        return "other"
+
+    def label(self, code: str) -> str:
+        return next((c.label for c in self.categories if c.code == code), code)

@@ -1,0 +1,101 @@
+"""Checking a tip by its receipt code, from any chat and without identity; adding information.
+
+    查询 + code ─► status (+ office replies) ─► menu ─(补充材料)─► add ─(text or image)─► done
+    查询 alone ─► code ─(the code)─► status …
+Wrong codes are counted per conversation and per address; the answer never says more than "not found".
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.dialogue.context import Ctx, turn
+from bot.messages import Turn
+from bot.store.models import Tip
+from bot.store.ratelimit import RateLimiter
+from bot.tips.receipts import canonical_receipt
+from bot.tips.service import STATUS_LABELS, TipService, image_payload
+
+TOPIC = "report_status"
+ADD = "补充材料"
+WINDOW = timedelta(hours=1)
+
+
+class StatusFlow:
+    def __init__(self, service: TipService, hash_address, *, failures_per_hour: int = 5,  # type: ignore[no-untyped-def]
+                 failures_per_address_per_hour: int = 20) -> None:
+        self.service = service
+        self._hash_address = hash_address
+        self.limit = failures_per_hour
+        self.address_limit = failures_per_address_per_hour
+
+    @staticmethod
+    def has_code(text: str) -> bool:
+        return canonical_receipt(text) is not None
+
+    def start(self, ctx: Ctx, confidence: float = 1.0) -> Turn:
+        code = canonical_receipt(ctx.text)
+        if code is None:
+            ctx.state.enter("status", "code")
+            return turn("请发送您的回执码（20位字母数字，形如 ABCDE-FGHJK-MNPQR-STVWX）。", TOPIC,
+                        confidence=confidence)
+        return self._lookup(ctx, code, confidence)
+
+    def step(self, ctx: Ctx) -> Turn | None:
+        step = ctx.state.step
+        if step == "code":
+            code = canonical_receipt(ctx.text)
+            if code is None:
+                ctx.state.leave()
+                return None
+            return self._lookup(ctx, code)
+        if step == "menu":
+            if ctx.norm.strip() in (ADD, "补充", "补充信息", "追加"):
+                ctx.state.step = "add"
+                return turn("请发送要补充的内容：文字或图片都可以。内容同样加密，只有处非办能看到。", TOPIC)
+            ctx.state.leave()
+            return None
+        if step == "add":
+            tip = self._tip(ctx)
+            if tip is None:
+                ctx.state.leave()
+                return turn("会话已过期，请重新发送“查询 回执码”。", TOPIC)
+            if ctx.msg.kind == "image" and ctx.msg.media:
+                self.service.add_information(ctx.session, tip, image=image_payload(ctx.msg.media))
+            else:
+                self.service.add_information(ctx.session, tip, text=ctx.text)
+            ctx.state.leave()
+            return turn("已补充到您的举报里，谢谢！处非办会一并核查。", TOPIC, buttons=["我要举报"])
+        ctx.state.leave()
+        return None
+
+    def _lookup(self, ctx: Ctx, code: str, confidence: float = 1.0) -> Turn:
+        limiter = RateLimiter(ctx.session)
+        addr = self._hash_address(ctx.msg.address) if ctx.msg.address else None
+        if not limiter.allowed("receipt_fail", ctx.key, self.limit, WINDOW) or (
+            addr and not limiter.allowed("receipt_fail_ip", addr, self.address_limit, WINDOW)
+        ):
+            ctx.state.leave()
+            return turn("查询失败次数太多了，为保护举报信息，请一小时后再试。", TOPIC, confidence=confidence)
+        tip = self.service.find(ctx.session, code)
+        if tip is None:
+            limiter.hit("receipt_fail", ctx.key)
+            if addr:
+                limiter.hit("receipt_fail_ip", addr)
+            ctx.state.leave()
+            return turn("没有查到这个回执码。请核对后再发一次（注意字母和数字，比如不含0和O）。", TOPIC,
+                        confidence=confidence)
+        ctx.state.enter("status", "menu")
+        ctx.state.secret = {"tip": tip.id}
+        status = STATUS_LABELS.get(tip.status, tip.status)
+        lines = [f"您的举报（{tip.created_at:%Y年%m月%d日}提交）目前状态：{status}。"]
+        replies = self.service.take_replies(ctx.session, tip)
+        if replies:
+            lines.append("\n处非办给您的留言：")
+            lines += [f"· {r}" for r in replies]
+        lines.append("\n想补充情况或证据，请回复“补充材料”。")
+        return turn("\n".join(lines), TOPIC, buttons=[ADD, "举报会泄露身份吗"], confidence=confidence)
+
+    def _tip(self, ctx: Ctx) -> Tip | None:
+        tip_id = (ctx.state.secret or {}).get("tip")
+        return ctx.session.get(Tip, tip_id) if tip_id else None
