@@ -1,0 +1,346 @@
+"""The risk check: which red flags of illegal fundraising a pasted text raises, and the reply about it.
+
+The text is normalised (bot.textnorm), variant spellings are respelled (利西 → 利息, from the lexicon) and it
+is cut into sentences (。!?; and line breaks). A sentence that warns or reports (警惕, 谨防, 不要相信, 被判处,
+跑路 …) or asks a general question (保本理财是不是都不靠谱) raises nothing; a text whose first sentence or
+a warning names an authority or a victim's outcome (警方, 处非办, 据报道, 人去楼空 …) raises nothing at all.
+A warning that turns to the speaker's own offer (别的都是骗人的，我们这个是真的) warns only up to the
+turn, and an ask in front of a quote (帮我看看这个靠谱吗：…) is kept apart from it. An official notice
+(储蓄国债, 定期存款 …) that states no high yield does not raise the flags its wording shares with pitches
+(到期还本, 额度有限); a comparison that runs it down (比国债还稳) is no such notice. A phrase right after a
+negation (不承诺保本) or later in a clause opened by 从未 / 严禁 is ignored. Yields are read by
+bot.riskcheck_numbers and compared, as a simple annual rate, with the lexicon's threshold (10% a year by
+default); a daily or weekly payout said with a yield word raises high_return whatever its size, and paying
+back more than was paid in (一年后返还2400元 on 2000) raises guaranteed_principal. Every reply fits one
+WeChat passive reply (2048 bytes of UTF-8).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.riskcheck_lexicon import (
+    DEFAULT_LEXICON,
+    Lexicon,
+    find_phrase,
+    is_generic_question,
+    is_warning,
+    spec_flag_ids,
+)
+from bot.riskcheck_numbers import RateHit, find_rates, has_money_amount
+from bot.textnorm import normalise, to_half_width, to_simplified
+
+WECHAT_PASSIVE_LIMIT = 2048
+VERDICT_WORDS = {"high": "明显高风险", "caution": "需要警惕", "none": "未发现明显危险信号"}
+CORE_FLAGS = frozenset({"guaranteed_principal", "high_return"})
+_SENTENCE_END = set("。!?;…")
+_COMPARED = re.compile(r"[比像跟]")
+_RUN_DOWN = re.compile(r"不如|才|只有|太低|不划算|没什么|强多了|低")
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: str
+    phrase: str  # the text that raised it, from the original input where it can be located
+    why: str
+    topic: str
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    flags: tuple[Flag, ...]
+    verdict: str                # "high" | "caution" | "none"
+    annual_rate: float | None   # the highest yield stated, as a simple annual rate (0.18 = 18%)
+
+    @property
+    def flag_ids(self) -> list[str]:
+        order = {fid: i for i, fid in enumerate(spec_flag_ids())}
+        return sorted((f.id for f in self.flags), key=lambda fid: order.get(fid, len(order)))
+
+
+def verdict_for(flag_ids: list[str] | tuple[str, ...]) -> str:
+    """high: ≥3 flags, or 保本/高收益 plus another flag; caution: one or two other flags; none: no flag."""
+    n = len(set(flag_ids))
+    if n >= 3 or (n >= 2 and CORE_FLAGS & set(flag_ids)):
+        return "high"
+    return "caution" if n else "none"
+
+
+@lru_cache(maxsize=4096)
+def _dropped(ch: str) -> bool:
+    return ch.isspace() or normalise(ch) == ""
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """The normalised text, with where each of its characters came from in the input."""
+
+    source: str
+    norm: str
+    index: tuple[int, ...] | None  # norm[i] came from source[index[i]]; None if alignment failed
+    breaks: frozenset[int]         # positions in norm of a space that was a line break
+
+    def original(self, start: int, end: int) -> str:
+        if self.index is None or end <= start:
+            return self.norm[start:end]
+        return self.source[self.index[start] : self.index[end - 1] + 1]
+
+
+def align(text: str) -> Aligned:
+    source = unicodedata.normalize("NFC", text)
+    target = normalise(text)
+    half = to_half_width(source)
+    simp = to_simplified(half)
+    if len(simp) != len(half):
+        simp = "".join(c if len(to_simplified(c)) != 1 else to_simplified(c) for c in half)
+    out: list[str] = []
+    index: list[int] = []
+    breaks: set[int] = set()
+    gap: tuple[int, bool] | None = None
+    for i, ch in enumerate(simp):
+        if _dropped(ch):
+            if out:
+                gap = (gap[0] if gap else i, bool(gap and gap[1]) or ch in "\n\r\u2028\u2029")
+            continue
+        if gap:
+            if gap[1]:
+                breaks.add(len(out))
+            out.append(" ")
+            index.append(gap[0])
+            gap = None
+        low = ch.lower()
+        out.append(low if len(low) == 1 else ch)
+        index.append(i)
+    norm = "".join(out)
+    if norm != target:
+        return Aligned(source, target, None, frozenset())
+    return Aligned(source, norm, tuple(index), frozenset(breaks))
+
+
+def respell(a: Aligned, pattern: re.Pattern[str] | None, variants: Mapping[str, str]) -> Aligned:
+    """`a` with each variant spelling (利西, 保笨, 稳zhuan) replaced by its usual form; every new character
+    points back at the characters it replaces, so phrases are still quoted as written."""
+    if pattern is None:
+        return a
+    out: list[str] = []
+    index: list[int] = []
+    moved: dict[int, int] = {}
+    pos = 0
+    for m in pattern.finditer(a.norm):
+        for i in range(pos, m.start()):
+            moved[i] = len(out)
+            out.append(a.norm[i])
+            index.append(a.index[i] if a.index else i)
+        rep = variants[m.group()]
+        src = [a.index[i] if a.index else i for i in range(m.start(), m.end())]
+        for k, ch in enumerate(rep):
+            out.append(ch)
+            index.append(src[min(k, len(src) - 1)])
+        pos = m.end()
+    if not out:
+        return a
+    for i in range(pos, len(a.norm)):
+        moved[i] = len(out)
+        out.append(a.norm[i])
+        index.append(a.index[i] if a.index else i)
+    breaks = frozenset(moved[b] for b in a.breaks if b in moved)
+    return Aligned(a.source, "".join(out), tuple(index) if a.index else None, breaks)
+
+
+def sentences(a: Aligned) -> list[tuple[int, int]]:
+    """Sentence spans of the normalised text: cut at 。!?; … and at the input's line breaks."""
+    spans, start = [], 0
+    for i, ch in enumerate(a.norm):
+        if ch in _SENTENCE_END or i in a.breaks:
+            if i > start:
+                spans.append((start, i + (ch in _SENTENCE_END)))
+            start = i + 1
+    if start < len(a.norm):
+        spans.append((start, len(a.norm)))
+    return [(s, e) for s, e in spans if a.norm[s:e].strip(" .,:;!?。")]
+
+
+class RiskChecker:
+    def __init__(self, lexicon: Lexicon | Mapping[str, Any]):
+        self.lexicon = lexicon if isinstance(lexicon, Lexicon) else Lexicon.from_dict(dict(lexicon))
+
+    @classmethod
+    def from_file(cls, path: Path | str = DEFAULT_LEXICON) -> RiskChecker:
+        return cls(Lexicon.load(path))
+
+    def _pieces(self, a: Aligned) -> list[tuple[int, int]]:
+        """Sentences, a warning one cut where a clause turns to the speaker's own offer
+        (别的平台都是骗人的，我们这个是真的…): the warning covers only what comes before."""
+        ctx, out = self.lexicon.context, []
+        for s, e in sentences(a):
+            intro = ctx.intro_re.match(a.norm, s, e) if ctx.intro_re is not None else None
+            if intro and e - intro.end() >= 6:  # 帮我看看这个靠谱吗：… — the ask apart from what it quotes
+                out.append((s, intro.end()))
+                s = intro.end()
+            cuts = [s]
+            if is_warning(a.norm[s:e], ctx) and ctx.contrast_re is not None:
+                cuts += [m.start() + s for m in ctx.contrast_re.finditer(a.norm, s, e)]
+            out += [(lo, hi) for lo, hi in zip(cuts, cuts[1:] + [e], strict=True) if hi > lo]
+        return out
+
+    def _official(self, norm: str) -> bool:
+        """Names a licensed product or institution (储蓄国债, 定期存款), not in a comparison that runs it
+        down (比国债还稳, 存银行才一点几, 放银行不如放我们这)."""
+        for word in self.lexicon.context.official_markers:
+            for m in re.finditer(re.escape(word), norm):
+                before, after = norm[max(0, m.start() - 3) : m.start()], norm[m.end() : m.end() + 8]
+                if not _COMPARED.search(before + "|") and not _RUN_DOWN.search(after):
+                    return True
+        return False
+
+    def _active(self, a: Aligned) -> list[tuple[int, int]]:
+        """The sentences that may raise flags: not warnings, not general questions."""
+        ctx = self.lexicon.context
+        spans = self._pieces(a)
+        if not spans:
+            return []  # only emoji or punctuation
+        warnings = [is_warning(a.norm[s:e], ctx) for s, e in spans]
+        # a text is a warning from an authority when its first sentence or a warning names one
+        # (警方提醒, 据报道, 处非办); a pitch that merely claims one (金融办备案) is not
+        voices = [a.norm[s:e] for (s, e), w in zip(spans, warnings, strict=True) if w] + [a.norm[slice(*spans[0])]]
+        if any(warnings) and any(m in v for v in voices for m in ctx.authority_markers):
+            return []
+        return [
+            (s, e) for (s, e), warn in zip(spans, warnings, strict=True)
+            if not warn and not is_generic_question(a.norm[s:e], ctx)
+        ]
+
+    def _rate_flag(self, rates: list[RateHit]) -> RateHit | None:
+        """The stated yield that raises high_return, if any: the highest one."""
+        t = self.lexicon.threshold
+        raising = [
+            r for r in rates
+            if (r.annual is not None and r.annual >= t)
+            or (r.annual is None and r.strong and r.period in ("day", "week"))
+        ]
+        return max(raising, key=lambda r: r.annual or 0.0, default=None)
+
+    def prepare(self, text: str) -> Aligned:
+        """The text, normalised, aligned to the input and with variant spellings respelled."""
+        return respell(align(text), self.lexicon.variant_re, self.lexicon.variants)
+
+    def analyse(self, text: str) -> RiskReport:
+        lex, a = self.lexicon, self.prepare(text)
+        active = self._active(a)
+        active_text = " ".join(a.norm[s:e] for s, e in active)
+        rates = [r for r in find_rates(a.norm) if any(s <= r.start < e for s, e in active)]
+        # any `needs_any` list is met by a stated yield; the shared money list also by a sum of money
+        money = has_money_amount(active_text)
+        hits: dict[str, tuple[int, int]] = {}
+        for fid, entry in lex.flags.items():
+            if entry.needs_any and not rates and not any(w in active_text for w in entry.needs_any) and not (
+                money and entry.needs_any == lex.money
+            ):
+                continue
+            for s, e in active:
+                span = find_phrase(entry, a.norm[s:e], lex.context)
+                if span:
+                    hits[fid] = (s + span[0], s + span[1])
+                    break
+        known = [r.annual for r in rates if r.annual is not None]
+        annual = round(max(known), 6) if known else None
+        raising = self._rate_flag(rates)
+        if raising is not None:
+            hits["high_return"] = (raising.start, raising.end)
+        repay = next((r for r in rates if r.repays), None)  # 一年后返还2400元 on 2000: principal promised
+        if repay is not None and "guaranteed_principal" not in hits:
+            hits["guaranteed_principal"] = (repay.start, repay.end)
+        ctx = lex.context
+        if (
+            self._official(a.norm)
+            and (annual is None or annual < lex.threshold) and raising is None
+            and set(hits) <= set(ctx.official_suppresses)
+        ):
+            hits = {}
+        flags = tuple(
+            Flag(fid, a.original(*hits[fid]), entry.why, entry.topic)
+            for fid, entry in lex.flags.items() if fid in hits
+        )
+        return RiskReport(flags, verdict_for([f.id for f in flags]), annual)
+
+    def looks_like_pitch(self, text: str) -> bool:
+        """Plainly a pitch: two flags or more, or a high yield figure next to money words."""
+        report = self.analyse(text)
+        if len(report.flags) >= 2:
+            return True
+        norm = self.prepare(text).norm
+        return (
+            "high_return" in report.flag_ids
+            and report.annual_rate is not None
+            and report.annual_rate >= self.lexicon.threshold
+            and any(w in norm for w in self.lexicon.context.money_words)
+        )
+
+
+def _percent(rate: float) -> str:
+    value = rate * 100
+    text = f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+
+
+def _rate_line(rate: float) -> str:
+    if rate >= 0.10:
+        return (f"按它说的折算，年化收益约{_percent(rate)}（按单利算），是银行定期存款（约2%）的"
+                f"{rate / 0.02:.0f}倍左右。正规投资给不出又高又稳的回报。")
+    if rate > 0.025:
+        return f"文中收益折合年化约{_percent(rate)}（按单利算），高于银行存款（约2%），要问清是不是持牌机构的产品。"
+    return f"文中的年利率约{_percent(rate)}，和银行存款（约2%）差不多。"
+
+
+_ACTIONS = (
+    "现在请这样做：\n①{first}\n②不要拉亲友参加，介绍别人也可能要担责任；\n"
+    "③留好证据：聊天截图、传单、合同、收据和转账记录；\n④举报：回复“我要举报”，情况紧急请打110。"
+)
+_FIRST = {"high": "不要交钱，已经交了的不要再追加；", "caution": "先别交钱，问清是哪家机构、有没有金融牌照；"}
+_NONE_ADVICE = (
+    "这不等于一定安全，只是没看到常见的危险说法。\n"
+    "核实办法：投资理财只找银行、证券、保险等持牌金融机构；可以到国家金融监督管理总局、中国证监会网站"
+    "或银行网点查询机构和产品是否合法。\n对方若要先交钱、承诺保本高息或让您拉人，请回复“我要举报”，紧急时打110。"
+)
+_BASIS = (
+    "【依据】《防范和处置非法集资条例》第二条：未经依法许可，以许诺还本付息或给予回报等方式向不特定对象吸收资金，"
+    "就是非法集资。最高人民法院法释〔2022〕5号第一条：同时具备非法性、公开性、利诱性、社会性四个特征的，"
+    "认定为非法吸收公众存款。"
+)
+_HEAD_TAIL = {"high": "，很像非法集资的宣传。", "caution": "，里面有非法集资常用的说法。", "none": "。"}
+
+
+def _short(phrase: str, limit: int = 12) -> str:
+    phrase = " ".join(phrase.split())
+    return phrase if len(phrase) <= limit else phrase[: limit - 1] + "…"
+
+
+def render_reply(report: RiskReport) -> str:
+    """The reply to a risk check: plain Simplified Chinese, within one WeChat passive reply (2048 bytes)."""
+    head = [f"【风险检查】结论：{VERDICT_WORDS[report.verdict]}{_HEAD_TAIL[report.verdict]}"]
+    if report.flags:
+        head.append(f"发现{len(report.flags)}个危险信号：")
+    tail = []
+    if report.annual_rate is not None:
+        tail.append(_rate_line(report.annual_rate))
+    if report.verdict == "none":
+        tail.append(_NONE_ADVICE)
+    else:
+        tail.append(_ACTIONS.format(first=_FIRST[report.verdict]))
+    tail.append(_BASIS)
+    lines = [f"{i}.「{_short(f.phrase)}」{f.why}" for i, f in enumerate(report.flags, 1)]
+    for keep in range(len(lines), -1, -1):  # drop whole flag lines from the end until the reply fits
+        rest = report.flags[keep:]
+        named = "".join(f"「{_short(f.phrase, 8)}」" for f in rest)
+        options = ([f"另有{len(rest)}个信号：{named}。"], [f"另有{len(rest)}个信号没有逐条列出。"]) if rest else ([],)
+        for more in options:
+            reply = "\n".join(head + lines[:keep] + more + tail)
+            if len(reply.encode("utf-8")) <= WECHAT_PASSIVE_LIMIT:
+                return reply
+    return reply.encode("utf-8")[:WECHAT_PASSIVE_LIMIT].decode("utf-8", "ignore")
