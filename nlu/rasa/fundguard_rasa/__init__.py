@@ -1,0 +1,6 @@
+"""Custom Rasa components of FundGuard, loaded by Rasa from nlu/rasa (PYTHONPATH; /app in the Docker image)."""
+
+from fundguard_rasa.linear import LinearIntentClassifier
+from fundguard_rasa.tfidf import TfidfFeaturizer
+
+__all__ = ["LinearIntentClassifier", "TfidfFeaturizer"]
