@@ -1,0 +1,216 @@
+"""What every console request shares: the per-app state, the signed-in person, rendering, errors.
+
+`ConsoleRoute` wraps every console endpoint: it checks the CSRF token of every POST before the
+endpoint runs, turns console errors into HTML pages (or a redirect to the sign-in page), and adds
+the console's security headers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from bot.bootstrap import Services
+from bot.staff import roles
+from bot.staff.kit import StaffKit, build_kit
+from bot.staff.labels import fmt
+from bot.staff.sessions import Current, KeyRing
+from bot.store.console_models import StaffAccount
+from bot.tips.sealing import UnlockedOfficeKey
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "fg_console"
+PRE_COOKIE = "fg_console_pre"
+PATH = "/console"
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+_state_lock = threading.Lock()
+
+
+class ConsoleError(Exception):
+    """An error shown to staff as a page with this status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class NeedLogin(Exception):
+    """No live session: go to the sign-in page."""
+
+
+NOT_FOUND = "没有这条线索，或您无权查看。"
+BAD_REQUEST = "没有这个页面，或提交的内容不对（比如太长）。"
+MAX_FLASHES = 1000
+
+
+@dataclass
+class ConsoleState:
+    kit: StaffKit
+    keyring: KeyRing
+    env: Environment
+    flashes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def state(request: Request) -> ConsoleState:
+    """The console's state for this app, made on first use."""
+    app_state = request.app.state
+    with _state_lock:
+        current = getattr(app_state, "console", None)
+        if current is None:
+            env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
+                              trim_blocks=True, lstrip_blocks=True)
+            env.globals.update(fmt=fmt, roles=roles)
+            current = ConsoleState(build_kit(app_state.services), KeyRing(), env)
+            app_state.console = current
+        return current
+
+
+@dataclass
+class Ctx:
+    """The signed-in person of one request, with a database session for the request."""
+
+    request: Request
+    services: Services
+    st: ConsoleState
+    session: Session
+    current: Current
+
+    @property
+    def staff(self) -> StaffAccount:
+        return self.current.account
+
+    @property
+    def actor(self) -> str:
+        return self.staff.username
+
+    @property
+    def city(self) -> str:
+        return self.st.kit.city_code
+
+    @property
+    def scope(self) -> frozenset[str] | None:
+        return roles.visible_offices(self.staff, self.city)
+
+    def key(self) -> UnlockedOfficeKey | None:
+        return self.st.keyring.get(self.current.session_id, self.staff.office_code)
+
+    def flash(self, message: str, level: str = "ok") -> None:
+        if len(self.st.flashes) > MAX_FLASHES:  # messages never shown (sessions gone) do not pile up
+            self.st.flashes.clear()
+        self.st.flashes.setdefault(self.current.session_id, []).append((level, message))
+
+    def render(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        flashes = self.st.flashes.pop(self.current.session_id, [])
+        html = self.st.env.get_template(name).render(
+            ctx=self, staff=self.staff, csrf=self.current.csrf, labels=self.st.kit.labels, flashes=flashes,
+            unlocked=self.key() is not None, city=self.city, **values)
+        return HTMLResponse(html, status)
+
+
+def services_of(request: Request) -> Services:
+    return request.app.state.services
+
+
+def console(request: Request) -> Iterator[Ctx]:
+    """The live session of this request (touched), or a redirect to sign in."""
+    st = state(request)
+    services = services_of(request)
+    with services.uow() as uow:
+        current = st.kit.sessions.resolve(uow.session, request.cookies.get(COOKIE))
+        uow.commit()
+        if current is None:
+            token = request.cookies.get(COOKIE)
+            if token:
+                st.keyring.drop(st.kit.sessions.session_id(token))
+            raise NeedLogin()
+        live = st.kit.sessions.live_ids(uow.session, st.keyring.session_ids())
+        st.keyring.keep_only(live)
+        yield Ctx(request, services, st, uow.session, current)
+
+
+Console = Depends(console)
+
+
+def render_public(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """A page for someone not signed in (sign-in, errors)."""
+    html = state(request).env.get_template(name).render(staff=None, flashes=[], unlocked=False, **values)
+    return HTMLResponse(html, status)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a console path: never an open redirect."""
+    if target and target.startswith(PATH + "/") and not target.startswith("//") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return PATH + "/"
+
+
+async def _check_post(request: Request) -> None:
+    """Refuse a POST whose CSRF token does not match this browser's session (or pre-session)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        if urlsplit(origin).netloc != host:
+            raise ConsoleError(403, "请求来源不对，已拒绝。")
+    form = await request.form()
+    sent = str(form.get("csrf") or "")
+    st = state(request)
+    if request.url.path == PATH + "/login":
+        token, purpose = request.cookies.get(PRE_COOKIE), "login"
+    else:
+        token, purpose = request.cookies.get(COOKIE), "session"
+    if not token or not sent:
+        raise ConsoleError(403, "表单已失效（缺少安全令牌），请刷新页面后重试。")
+    expected = st.kit.sessions.csrf_for(token) if purpose == "session" else login_csrf(st, token)
+    if not hmac.compare_digest(sent, expected):
+        raise ConsoleError(403, "表单已失效（安全令牌不对），请刷新页面后重试。")
+
+
+def login_csrf(st: ConsoleState, pre_token: str) -> str:
+    return st.kit.sessions.csrf_for("login:" + pre_token)
+
+
+def _secure(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = response.headers.get("Content-Security-Policy", CSP)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+class ConsoleRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                if request.method == "POST":
+                    await _check_post(request)
+                response = await original(request)
+            except NeedLogin:
+                target = quote(request.url.path if request.method == "GET" else PATH + "/", safe="/")
+                response = RedirectResponse(f"{PATH}/login?next={target}", 303)
+            except ConsoleError as exc:
+                response = render_public(request, "error.html", exc.status, message=exc.message)
+            except RequestValidationError:
+                status = 404 if request.method == "GET" else 400
+                response = render_public(request, "error.html", status, message=BAD_REQUEST)
+            return _secure(response)
+
+        return handler
