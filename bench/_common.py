@@ -1,0 +1,130 @@
+"""Shared bits of the benchmarks: start a server, sample its memory, summarise latencies, draw SVG."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`fundguard serve` in a subprocess, with its memory sampled (sum of RSS over the process tree)."""
+
+    def __init__(self, env: dict[str, str], workers: int = 1, log: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = (log or Path(os.devnull)).open("wb")
+        cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+               "--workers", str(workers)]
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        self.peak_rss = 0
+        self._stop = threading.Event()
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited; see its log")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    threading.Thread(target=self._sample, daemon=True).start()
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise RuntimeError("server did not start")
+
+    def _tree(self) -> list[int]:
+        pids, frontier = [self.proc.pid], [self.proc.pid]
+        while frontier:
+            parent = frontier.pop()
+            try:
+                children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+            except OSError:
+                children = []
+            for c in children:
+                pids.append(int(c))
+                frontier.append(int(c))
+        return pids
+
+    def rss(self) -> int:
+        total = 0
+        for pid in self._tree():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                pass
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_rss = max(self.peak_rss, self.rss())
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def svg_bars(title: str, groups: list[str], series: dict[str, list[float]], unit: str, path: Path) -> None:
+    """A grouped bar chart as a standalone SVG (no plotting library, no internet)."""
+    width, height, left, bottom, top = 720, 360, 60, 50, 40
+    colours = ["#2f6fb0", "#e07b39", "#3a9a5b", "#b03a48", "#7a5cb0"]
+    peak = max((v for vals in series.values() for v in vals if v == v), default=1) or 1
+    plot_w, plot_h = width - left - 20, height - top - bottom
+    gw = plot_w / max(1, len(groups))
+    bw = gw * 0.8 / max(1, len(series))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+             f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
+             f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{title}</text>']
+    for i in range(5):
+        y = top + plot_h - plot_h * i / 4
+        parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{peak * i / 4:.0f}</text>')
+    for gi, g in enumerate(groups):
+        x0 = left + gi * gw + gw * 0.1
+        for si, (name, vals) in enumerate(series.items()):
+            v = vals[gi] if vals[gi] == vals[gi] else 0
+            h = plot_h * v / peak
+            parts.append(f'<rect x="{x0 + si * bw:.1f}" y="{top + plot_h - h:.1f}" width="{bw - 2:.1f}" '
+                         f'height="{h:.1f}" fill="{colours[si % len(colours)]}"><title>{name}: {v:.1f} {unit}'
+                         f'</title></rect>')
+        parts.append(f'<text x="{left + gi * gw + gw / 2:.1f}" y="{height - bottom + 18}" '
+                     f'text-anchor="middle">{g}</text>')
+    for si, name in enumerate(series):
+        parts.append(f'<rect x="{left + si * 150}" y="{height - 18}" width="10" height="10" '
+                     f'fill="{colours[si % len(colours)]}"/><text x="{left + si * 150 + 14}" y="{height - 9}">'
+                     f'{name}</text>')
+    parts.append(f'<text x="14" y="{top + plot_h / 2}" transform="rotate(-90 14 {top + plot_h / 2})" '
+                 f'text-anchor="middle">{unit}</text></svg>')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts), encoding="utf-8")
