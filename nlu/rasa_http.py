@@ -12,6 +12,7 @@ import asyncio
 import logging
 import math
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -108,15 +109,17 @@ class RasaHTTP:
         self.timeout = timeout
         self.intents = frozenset(intents) if intents is not None else None
         self._preprocess = preprocess
-        self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # An httpx client belongs to one event loop, and turns may run on two (the app's, and the WeChat
+        # channel's turn loop): one client per loop, kept as long as its loop lives.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary())
 
     def _http(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:  # a client belongs to one event loop
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), trust_env=False)
-            self._loop = loop
-        return self._client
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), trust_env=False)
+        return client
 
     async def parse(self, text: str) -> Parse:
         params = {"token": self._token} if self._token else None
@@ -143,9 +146,9 @@ class RasaHTTP:
         return dict(response.json())
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from bot.channels.turnloop import TurnLoop
 from bot.channels.wechat import WeChatClient
 from bot.channels.wechat_dialogue import Memory, WeChatDialogue
 from bot.channels.wechat_menu import Menu
@@ -56,6 +57,7 @@ class WeChatGateway:
         self._running: dict[str, asyncio.Task[Answer]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._pruned = -float(PRUNE_EVERY)
+        self._turns = TurnLoop("wechat-turns")  # so that the budget's deadline fires on time
 
     def _answer_name(self, key: str) -> str:
         return "wxa:" + self._digest("wechat-answer", key)[:56]
@@ -87,7 +89,7 @@ class WeChatGateway:
 
     async def _work(self, msg: WeChatMessage) -> Answer:
         try:
-            answer = await self.dialogue.answer(msg)
+            answer = await self._turns.run(self.dialogue.answer(msg))
         except Exception as exc:  # the engine's unit of work rolled back: a retry may try again
             log.error("wechat message failed", extra={"error_type": type(exc).__name__})
             self._deduper.forget("wechat", msg.dedupe_key)

@@ -84,6 +84,30 @@ def test_a_slow_answer_says_success_then_arrives_as_a_customer_service_message(o
     assert len(api.calls("token")) == 1
 
 
+class BlockingNLU(SlowNLU):
+    """Slow the way CPU and database work is slow: it holds its thread instead of awaiting."""
+
+    async def parse(self, text: str) -> Parse:
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.delay)
+        return await self.inner.parse(text)
+
+
+def test_a_turn_that_blocks_its_thread_still_gets_success_within_the_budget(open_wechat, sqlite_url, api,
+                                                                             embedded_nlu):
+    nlu = BlockingNLU(embedded_nlu, delay=1.5)
+    wx, _, _ = open_wechat(sqlite_url, budget=0.3, nlu=nlu)
+    started = time.monotonic()
+    response = wx.post(wx.text(USER, QUESTION))
+    took = time.monotonic() - started
+    assert response.text == "success"
+    assert took < 1.2  # the deadline fired while the turn still held its thread (it needs 1.5 s)
+    sent = api.wait_for("message/custom/send")
+    assert len(sent) == 1 and sent[0].body["touser"] == USER
+    assert sent[0].at - started >= 1.5  # the answer itself came when the turn was done
+
+
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_tip_step_retried_three_times_is_applied_once(open_wechat, sqlite_url, request, db):
     url = sqlite_url if db == "sqlite" else request.getfixturevalue("db_url_postgres")
