@@ -114,6 +114,12 @@ class TipFlow:
                                                                        else text + "元")
             draft["amount_done"] = True
         elif slot == "participants":
+            if not re.search(r"[人户家位名个]", text) and re.search(r"[元块钱万亿]", text) \
+                    and (amount := parse_amount(text if re.search(r"[元块]", text) else text + "元")) is not None:
+                # money given where the head count was asked ("三十万"): it is the amount, not 300,000 people
+                draft["amount"], draft["amount_text"], draft["amount_done"] = amount, text, True
+                return self._ask(ctx, "金额记下了：" + text + "。这里想问的是大概有多少人投了钱？"
+                                 "（例如“三十多人”，不清楚回复“跳过”）", "participants")
             n = parse_participants(text if re.search(r"[人户家位名]", text) else text + "人")
             draft["participants_text"], draft["participants"] = text, n
             draft["participants_done"] = True

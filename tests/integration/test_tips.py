@@ -86,6 +86,27 @@ def test_slots_typed_early_are_not_asked_again(client, services):
         assert offices == {"shiquan", "ankang"}
 
 
+def test_money_typed_where_the_head_count_is_asked_is_taken_as_the_amount(client, services):
+    say(client, "money-1", "我要举报")
+    say(client, "money-1", "汉阴县")
+    say(client, "money-1", "某某养老服务中心")
+    # the stake per person is picked up as an amount, so the amount question is not asked
+    assert say(client, "money-1", "他们说投五万每个月返两千，拉人还有提成")["expects"] == "participants"
+    body = say(client, "money-1", "一共三十万")
+    assert body["expects"] == "participants" and "人数" not in body["replies"][0]["text"]
+    assert "多少人" in body["replies"][0]["text"]
+    assert say(client, "money-1", "二十多个")["expects"] == "evidence"
+    say(client, "money-1", "跳过")
+    body = say(client, "money-1", "匿名")
+    assert "20人" in body["replies"][0]["text"] or "二十多个" in body["replies"][0]["text"]
+    assert say(client, "money-1", "确认")["receipt"]
+    with services.uow() as uow:
+        tip = uow.session.scalars(select(Tip)).one()
+        seal = uow.session.scalars(select(TipSeal).where(TipSeal.part == "content")).first()
+        content = unlock(uow.session, tip.office_code, DEV_PASSPHRASE).open_json(seal.ciphertext)
+        assert (content["amount"], content["participants"]) == (300_000, 20)
+
+
 def test_flight_signs_make_a_tip_urgent_and_unknown_places_go_to_the_city(client, services):
     say(client, "urgent-1", "我要举报")
     say(client, "urgent-1", "北京朝阳区")
