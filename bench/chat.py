@@ -26,7 +26,8 @@ import yaml
 
 from bench._common import REPO, Server, percentile, svg_bars
 
-TIP_STEPS = ["我要举报", "石泉县", "某某养老服务中心", "他们说投五万每个月返两千，拉人还有提成", "三十万", "二十多人",
+# One whole tip: the description names a stake (投五万), so the flow skips the amount and asks the head count.
+TIP_STEPS = ["我要举报", "石泉县", "某某养老服务中心", "他们说投五万每个月返两千，拉人还有提成", "二十多人",
              "跳过", "匿名", "确认"]
 
 
@@ -81,7 +82,7 @@ async def run_level(url: str, users: int, seconds: float, scenario: str, warmup:
         wall = time.monotonic() - start
     lat = stats["lat"]
     return {"users": users, "scenario": scenario, "seconds": round(wall, 1), "answered": stats["ok"],
-            "errors": stats["err"], "per_second": round(stats["ok"] / wall, 1),
+            "errors": stats["err"], "per_second": round(stats["ok"] / seconds, 1),  # answers sent in the window
             "p50_ms": round(percentile(lat, 50) * 1000, 1), "p99_ms": round(percentile(lat, 99) * 1000, 1)}
 
 

@@ -63,7 +63,8 @@ def test_metrics_count_messages_by_channel_and_topic_without_text_or_ids(sqlite_
 
 def test_metrics_count_tips_by_urgency(sqlite_client) -> None:  # type: ignore[no-untyped-def]
     before = _sample(sqlite_client.get("/metrics").text, "fundguard_tips_filed_total", urgent="yes")
-    steps = ["我要举报", "石泉县", "某某养老合作社", "说投十万每月返三千，已经跑路了", "两百万", "200人", "跳过", "匿名", "确认"]
+    steps = ["我要举报", "石泉县", "某某养老合作社", "说投十万每月返三千，已经跑路了", "两百万", "200人", "跳过",
+             "匿名", "确认"]
     last = {}
     for text in steps:
         last = sqlite_client.post("/api/chat", json={"user": "tipster-m", "text": text}).json()

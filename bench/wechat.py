@@ -1,0 +1,187 @@
+"""Load on POST /wechat in safe (AES) mode: closed-loop virtual users, the passive-reply window, peak memory.
+
+    .venv/bin/python bench/wechat.py                          # embedded default (SQLite), 10/50/200 users
+    .venv/bin/python bench/wechat.py --scenario tip --users 10,50
+    .venv/bin/python bench/wechat.py --budget 0.05 --users 5  # force the `success` + customer-service path
+
+The twin of bench/chat.py through the official account's callback. Each virtual user is one openid; each
+message is a fresh callback signed and encrypted as WeChat's servers do it (tests/fakes/wechat_api), with
+its own MsgId; each passive reply is decrypted and checked (text, from the account, to that openid).
+An answer not ready within the app's budget (FUNDGUARD_WECHAT_REPLY_BUDGET, 4 s) is replied `success` and
+sent later as a customer-service message, here to the fake WeChat API on localhost: those, and replies
+that took 5 s or more (WeChat gives up then), are outside the passive window. WeChat's retries are not
+simulated. Writes docs/bench/wechat-<label>.json, a Markdown table and SVG plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import itertools
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import xmltodict
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench._common import Server, percentile, svg_bars  # noqa: E402
+from bench.chat import TIP_STEPS, plain_questions, risk_texts  # noqa: E402
+from bot.channels.wechat_gateway import SORRY  # noqa: E402
+from tests.fakes.wechat_api import FakeWeChatAPI, WeChatPusher  # noqa: E402
+
+TOKEN = "fgBenchToken2024"
+APP_ID = "wxfakeappid00001"
+SECRET = "fake-app-secret"
+AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
+WINDOW = 5.0  # seconds WeChat waits for a passive reply
+
+
+def check(wx: WeChatPusher, user: str, r: httpx.Response) -> str:
+    """'passive' (a valid encrypted text reply), 'success' (the answer follows later) or 'error' (the app's
+    own apology for a failed message counts as an error)."""
+    if r.status_code != 200:
+        return "error"
+    if r.text == "success":
+        return "success"
+    try:
+        doc = xmltodict.parse(r.text)["xml"]
+        inner = xmltodict.parse(wx.crypto.decrypt_message(  # type: ignore[union-attr]
+            r.text, doc["MsgSignature"], doc["TimeStamp"], doc["Nonce"]))["xml"]
+    except Exception:
+        return "error"
+    ok = (inner.get("MsgType") == "text" and inner.get("FromUserName") == wx.account
+          and inner.get("ToUserName") == user and bool((inner.get("Content") or "").strip())
+          and SORRY not in inner["Content"])
+    return "passive" if ok else "error"
+
+
+async def user_loop(client: httpx.AsyncClient, wx: WeChatPusher, user: str, scenario: str, stop: float,
+                    stats: dict, rng: random.Random, questions: list[str], pitches: list[str]) -> None:
+    while time.monotonic() < stop:
+        kind = scenario if scenario != "mixed" else rng.choice(["plain"] * 7 + ["risk"] * 2 + ["tip"])
+        if kind == "tip":
+            texts = TIP_STEPS
+        elif kind == "risk":
+            texts = ["帮我看看这个靠谱吗：" + rng.choice(pitches)]
+        else:
+            texts = [rng.choice(questions)]
+        for text in texts:
+            query, body = wx.request(wx.text(user, text))  # a fresh MsgId, nonce and signature
+            query["openid"] = user
+            t0 = time.perf_counter()
+            try:
+                r = await client.post("/wechat", params=query, content=body, headers={"Content-Type": "text/xml"})
+                outcome = check(wx, user, r)
+            except httpx.HTTPError:
+                outcome = "error"
+            elapsed = time.perf_counter() - t0
+            if time.monotonic() < stop:
+                stats["lat"].append(elapsed)
+                stats[outcome] += 1
+                stats["in_window"] += outcome == "passive" and elapsed < WINDOW
+
+
+async def run_level(url: str, wx: WeChatPusher, users: int, seconds: float, scenario: str, warmup: float) -> dict:
+    questions, pitches = plain_questions(), risk_texts()
+    tag = uuid.uuid4().hex[:8]  # fresh openids at every level
+
+    def new_stats() -> dict:
+        return {"lat": [], "passive": 0, "success": 0, "error": 0, "in_window": 0}
+
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        if warmup:
+            await asyncio.gather(*(user_loop(client, wx, f"oWarm{tag}_{i:05d}", scenario, time.monotonic() + warmup,
+                                             new_stats(), random.Random(i), questions, pitches)
+                                   for i in range(min(users, 10))))
+        stats = new_stats()
+        start = time.monotonic()
+        await asyncio.gather(*(user_loop(client, wx, f"oBench{tag}_{i:05d}", scenario, start + seconds, stats,
+                                         random.Random(1000 + i), questions, pitches) for i in range(users)))
+        wall = time.monotonic() - start  # includes the flows still running at the stop, whose messages are not counted
+    lat, sent = stats["lat"], len(stats["lat"])
+    answered = stats["passive"] + stats["success"]
+    return {"users": users, "scenario": scenario, "seconds": round(wall, 1), "sent": sent, "answered": answered,
+            "passive": stats["passive"], "success": stats["success"], "errors": stats["error"],
+            "per_second": round(answered / seconds, 1), "p50_ms": round(percentile(lat, 50) * 1000, 1),
+            "p99_ms": round(percentile(lat, 99) * 1000, 1),
+            "in_window_pct": round(100 * stats["in_window"] / sent, 1) if sent else float("nan")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--users", default="10,50,200")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--scenario", default="plain,risk,tip,mixed")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--budget", type=float, default=None, help="FUNDGUARD_WECHAT_REPLY_BUDGET (default: the app's)")
+    ap.add_argument("--postgres", nargs="?", const="postgresql+psycopg://postgres@127.0.0.1:5432/test", default=None,
+                    help="run on PostgreSQL (default URL: the local test database)")
+    ap.add_argument("--rasa", default=None, help="use the Rasa backend at this URL")
+    ap.add_argument("--rasa-token", default="")
+    ap.add_argument("--label", default=None)
+    args = ap.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="fg-bench-wx-"))
+    env = {"FUNDGUARD_DATA_DIR": str(data), "FUNDGUARD_ENVIRONMENT": "development", "FUNDGUARD_LOG_LEVEL": "WARNING",
+           "FUNDGUARD_TIPS_PER_DAY": "1000000", "FUNDGUARD_TIPS_PER_ADDRESS_PER_DAY": "1000000",
+           "FUNDGUARD_WECHAT_TOKEN": TOKEN, "FUNDGUARD_WECHAT_APP_ID": APP_ID, "FUNDGUARD_WECHAT_APP_SECRET": SECRET,
+           "FUNDGUARD_WECHAT_AES_KEY": AES_KEY}
+    if args.budget is not None:
+        env["FUNDGUARD_WECHAT_REPLY_BUDGET"] = str(args.budget)
+    if args.postgres:
+        env["FUNDGUARD_DATABASE_URL"] = args.postgres
+    if args.rasa:
+        env.update(FUNDGUARD_NLU_BACKEND="rasa", FUNDGUARD_RASA_URL=args.rasa, FUNDGUARD_RASA_TOKEN=args.rasa_token)
+    label = args.label or ("postgres" if args.postgres else "sqlite") + ("-rasa" if args.rasa else "-embedded")
+    wx = WeChatPusher(None, token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe")
+    rows = []
+    with FakeWeChatAPI(APP_ID, SECRET) as api:  # access token and customer-service messages stay on localhost
+        server = Server({**env, "FUNDGUARD_WECHAT_API_BASE": api.base_url}, workers=args.workers,
+                        log=data / "server.log")
+        try:
+            server.wait_ready()
+            for scenario, users in itertools.product(args.scenario.split(","), [int(u) for u in args.users.split(",")]):
+                before = len(api.sent_texts())
+                row = asyncio.run(run_level(server.url, wx, users, args.seconds, scenario, args.warmup))
+                row["cs_sent"] = len(api.sent_texts()) - before  # customer-service pages, warm-up included
+                row["peak_rss_mb"] = round(server.peak_rss / 2**20)
+                rows.append(row)
+                print(json.dumps(row, ensure_ascii=False), flush=True)
+        finally:
+            server.stop()
+    report(rows, label, args.workers)
+
+
+def report(rows: list[dict], label: str, workers: int) -> None:
+    out = REPO / "docs" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"wechat-{label}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    lines = [f"### /wechat (safe mode), {label}, {workers} worker(s)", "",
+             "| scenario | users | answered/s | p50 ms | p99 ms | within 5 s % | `success` | errors | "
+             "server peak RSS MB |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['scenario']} | {r['users']} | {r['per_second']} | {r['p50_ms']} | {r['p99_ms']} | "
+              f"{r['in_window_pct']} | {r['success']} | {r['errors']} | {r['peak_rss_mb']} |" for r in rows]
+    (out / f"wechat-{label}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    levels = list(dict.fromkeys(r["users"] for r in rows))
+    for metric, unit in (("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms"),
+                         ("in_window_pct", "passive replies within 5 s, %")):
+        series = {f"{u} users": [next((r[metric] for r in rows if r["scenario"] == s and r["users"] == u), float("nan"))
+                                 for s in scenarios] for u in levels}
+        svg_bars(f"/wechat ({label}): {unit}", scenarios, series, unit, out / f"wechat-{label}-{metric}.svg")
+
+
+if __name__ == "__main__":
+    main()
