@@ -45,6 +45,7 @@ class Engine:
         riskcheck: RiskCheckHandler,
         flows: dict[str, Flow] | None = None,
         threshold: float = 0.32,
+        push_channels: frozenset[str] = frozenset({"wechat", "telegram"}),
     ) -> None:
         self.nlu = nlu
         self.kb = knowledge
@@ -54,6 +55,7 @@ class Engine:
         self._risk = riskcheck
         self._flows: dict[str, Any] = {"subscribe": subscribe, "riskcheck": riskcheck, **(flows or {})}
         self._threshold = threshold
+        self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
         self._background: set[asyncio.Task[None]] = set()
         self._buttons = knowledge.button_map()
         for tid, t in knowledge.topics.items():
@@ -71,7 +73,8 @@ class Engine:
             uow.commit()  # end the read: no connection is held while the NLU works
             ctx = Ctx(msg, text, normalise(text), state, uow.session, key)
             result = await self._route(ctx)
-            SubscriberRepository(uow.session).touch(key)
+            if msg.channel in self._push_channels:  # the web and the terminal have no push: no query
+                SubscriberRepository(uow.session).touch(key)
             self._states.save(uow.session, key, state)
             uow.commit()
         for effect in ctx.after_commit:  # e.g. telling an office a tip arrived; never delays the reply
