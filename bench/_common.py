@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import socket
 import subprocess
@@ -128,3 +130,48 @@ def svg_bars(title: str, groups: list[str], series: dict[str, list[float]], unit
                  f'text-anchor="middle">{unit}</text></svg>')
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def add_server_args(ap: argparse.ArgumentParser) -> None:
+    """The options bench/chat.py and bench/wechat.py share."""
+    ap.add_argument("--users", default="10,50,200")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--scenario", default="plain,risk,tip,mixed")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--postgres", nargs="?", const="postgresql+psycopg://postgres@127.0.0.1:5432/test", default=None,
+                    help="run on PostgreSQL (default URL: the local test database)")
+    ap.add_argument("--rasa", default=None, help="use the Rasa backend at this URL")
+    ap.add_argument("--rasa-token", default="")
+    ap.add_argument("--label", default=None)
+
+
+def server_env(args: argparse.Namespace, data: Path) -> tuple[dict[str, str], str]:
+    """The server's environment for these options, and the run's label (e.g. sqlite-embedded)."""
+    env = {"FUNDGUARD_DATA_DIR": str(data), "FUNDGUARD_ENVIRONMENT": "development", "FUNDGUARD_LOG_LEVEL": "WARNING",
+           "FUNDGUARD_TIPS_PER_DAY": "1000000", "FUNDGUARD_TIPS_PER_ADDRESS_PER_DAY": "1000000"}
+    if args.postgres:
+        env["FUNDGUARD_DATABASE_URL"] = args.postgres
+    if args.rasa:
+        env.update(FUNDGUARD_NLU_BACKEND="rasa", FUNDGUARD_RASA_URL=args.rasa, FUNDGUARD_RASA_TOKEN=args.rasa_token)
+    label = args.label or ("postgres" if args.postgres else "sqlite") + ("-rasa" if args.rasa else "-embedded")
+    return env, label
+
+
+def write_report(name: str, title: str, rows: list[dict], columns: list[tuple[str, str]],
+                 plots: list[tuple[str, str]]) -> None:
+    """docs/bench/<name>.json, a Markdown table (columns: header, row key) and one SVG per plotted metric."""
+    out = REPO / "docs" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    lines = [f"### {title}", "", "| " + " | ".join(h for h, _ in columns) + " |",
+             "|---|" + "---:|" * (len(columns) - 1)]
+    lines += ["| " + " | ".join(str(r.get(key)) for _, key in columns) + " |" for r in rows]
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
+    levels = list(dict.fromkeys(r["users"] for r in rows))
+    for metric, unit in plots:
+        series = {f"{u} users": [next((r[metric] for r in rows if r["scenario"] == s and r["users"] == u), float("nan"))
+                                 for s in scenarios] for u in levels}
+        svg_bars(f"{title}: {unit}", scenarios, series, unit, out / f"{name}-{metric}.svg")

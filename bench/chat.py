@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import json
 import random
+import sys
 import tempfile
 import time
 import uuid
@@ -24,7 +25,9 @@ from pathlib import Path
 import httpx
 import yaml
 
-from bench._common import REPO, Server, percentile, svg_bars
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import REPO, Server, add_server_args, percentile, server_env, write_report
 
 # One whole tip: the description names a stake (投五万), so the flow skips the amount and asks the head count.
 TIP_STEPS = ["我要举报", "石泉县", "某某养老服务中心", "他们说投五万每个月返两千，拉人还有提成", "二十多人",
@@ -88,27 +91,12 @@ async def run_level(url: str, users: int, seconds: float, scenario: str, warmup:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--users", default="10,50,200")
-    ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--warmup", type=float, default=3)
-    ap.add_argument("--scenario", default="plain,risk,tip,mixed")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--postgres", nargs="?", const="postgresql+psycopg://postgres@127.0.0.1:5432/test", default=None,
-                    help="run on PostgreSQL (default URL: the local test database)")
-    ap.add_argument("--rasa", default=None, help="use the Rasa backend at this URL")
-    ap.add_argument("--rasa-token", default="")
+    add_server_args(ap)
     ap.add_argument("--url", default=None, help="benchmark an already running server instead of starting one")
-    ap.add_argument("--label", default=None)
     args = ap.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="fg-bench-"))
-    env = {"FUNDGUARD_DATA_DIR": str(data), "FUNDGUARD_ENVIRONMENT": "development", "FUNDGUARD_LOG_LEVEL": "WARNING",
-           "FUNDGUARD_TIPS_PER_DAY": "1000000", "FUNDGUARD_TIPS_PER_ADDRESS_PER_DAY": "1000000"}
-    if args.postgres:
-        env["FUNDGUARD_DATABASE_URL"] = args.postgres
-    if args.rasa:
-        env.update(FUNDGUARD_NLU_BACKEND="rasa", FUNDGUARD_RASA_URL=args.rasa, FUNDGUARD_RASA_TOKEN=args.rasa_token)
-    label = args.label or ("postgres" if args.postgres else "sqlite") + ("-rasa" if args.rasa else "-embedded")
+    env, label = server_env(args, data)
     server = None
     if args.url is None:
         server = Server(env, workers=args.workers, log=data / "server.log")
@@ -124,26 +112,10 @@ def main() -> None:
     finally:
         if server:
             server.stop()
-    report(rows, label, args.workers)
-
-
-def report(rows: list[dict], label: str, workers: int) -> None:
-    out = REPO / "docs" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"chat-{label}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    lines = [f"### /api/chat, {label}, {workers} worker(s)", "",
-             "| scenario | users | answered/s | p50 ms | p99 ms | errors | server peak RSS MB |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['scenario']} | {r['users']} | {r['per_second']} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} | "
-              f"{r['peak_rss_mb']} |" for r in rows]
-    (out / f"chat-{label}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
-    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
-    levels = list(dict.fromkeys(r["users"] for r in rows))
-    for metric, unit in (("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms")):
-        series = {f"{u} users": [next((r[metric] for r in rows if r["scenario"] == s and r["users"] == u), float("nan"))
-                                 for s in scenarios] for u in levels}
-        svg_bars(f"/api/chat ({label}): {unit}", scenarios, series, unit, out / f"chat-{label}-{metric}.svg")
+    write_report(f"chat-{label}", f"/api/chat, {label}, {args.workers} worker(s)", rows,
+                 [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
+                  ("p99 ms", "p99_ms"), ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")],
+                 [("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms")])
 
 
 if __name__ == "__main__":

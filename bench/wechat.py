@@ -33,7 +33,7 @@ import xmltodict
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._common import Server, percentile, svg_bars  # noqa: E402
+from bench._common import Server, add_server_args, percentile, server_env, write_report  # noqa: E402
 from bench.chat import TIP_STEPS, plain_questions, risk_texts  # noqa: E402
 from bot.channels.wechat_gateway import SORRY  # noqa: E402
 from tests.fakes.wechat_api import FakeWeChatAPI, WeChatPusher  # noqa: E402
@@ -119,31 +119,16 @@ async def run_level(url: str, wx: WeChatPusher, users: int, seconds: float, scen
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--users", default="10,50,200")
-    ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--warmup", type=float, default=3)
-    ap.add_argument("--scenario", default="plain,risk,tip,mixed")
-    ap.add_argument("--workers", type=int, default=2)
+    add_server_args(ap)
     ap.add_argument("--budget", type=float, default=None, help="FUNDGUARD_WECHAT_REPLY_BUDGET (default: the app's)")
-    ap.add_argument("--postgres", nargs="?", const="postgresql+psycopg://postgres@127.0.0.1:5432/test", default=None,
-                    help="run on PostgreSQL (default URL: the local test database)")
-    ap.add_argument("--rasa", default=None, help="use the Rasa backend at this URL")
-    ap.add_argument("--rasa-token", default="")
-    ap.add_argument("--label", default=None)
     args = ap.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="fg-bench-wx-"))
-    env = {"FUNDGUARD_DATA_DIR": str(data), "FUNDGUARD_ENVIRONMENT": "development", "FUNDGUARD_LOG_LEVEL": "WARNING",
-           "FUNDGUARD_TIPS_PER_DAY": "1000000", "FUNDGUARD_TIPS_PER_ADDRESS_PER_DAY": "1000000",
-           "FUNDGUARD_WECHAT_TOKEN": TOKEN, "FUNDGUARD_WECHAT_APP_ID": APP_ID, "FUNDGUARD_WECHAT_APP_SECRET": SECRET,
-           "FUNDGUARD_WECHAT_AES_KEY": AES_KEY}
+    env, label = server_env(args, data)
+    env.update(FUNDGUARD_WECHAT_TOKEN=TOKEN, FUNDGUARD_WECHAT_APP_ID=APP_ID, FUNDGUARD_WECHAT_APP_SECRET=SECRET,
+               FUNDGUARD_WECHAT_AES_KEY=AES_KEY)
     if args.budget is not None:
         env["FUNDGUARD_WECHAT_REPLY_BUDGET"] = str(args.budget)
-    if args.postgres:
-        env["FUNDGUARD_DATABASE_URL"] = args.postgres
-    if args.rasa:
-        env.update(FUNDGUARD_NLU_BACKEND="rasa", FUNDGUARD_RASA_URL=args.rasa, FUNDGUARD_RASA_TOKEN=args.rasa_token)
-    label = args.label or ("postgres" if args.postgres else "sqlite") + ("-rasa" if args.rasa else "-embedded")
     wx = WeChatPusher(None, token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe")
     rows = []
     with FakeWeChatAPI(APP_ID, SECRET) as api:  # access token and customer-service messages stay on localhost
@@ -160,27 +145,12 @@ def main() -> None:
                 print(json.dumps(row, ensure_ascii=False), flush=True)
         finally:
             server.stop()
-    report(rows, label, args.workers)
-
-
-def report(rows: list[dict], label: str, workers: int) -> None:
-    out = REPO / "docs" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"wechat-{label}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    lines = [f"### /wechat (safe mode), {label}, {workers} worker(s)", "",
-             "| scenario | users | answered/s | p50 ms | p99 ms | within 5 s % | `success` | errors | "
-             "server peak RSS MB |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['scenario']} | {r['users']} | {r['per_second']} | {r['p50_ms']} | {r['p99_ms']} | "
-              f"{r['in_window_pct']} | {r['success']} | {r['errors']} | {r['peak_rss_mb']} |" for r in rows]
-    (out / f"wechat-{label}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
-    scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
-    levels = list(dict.fromkeys(r["users"] for r in rows))
-    for metric, unit in (("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms"),
-                         ("in_window_pct", "passive replies within 5 s, %")):
-        series = {f"{u} users": [next((r[metric] for r in rows if r["scenario"] == s and r["users"] == u), float("nan"))
-                                 for s in scenarios] for u in levels}
-        svg_bars(f"/wechat ({label}): {unit}", scenarios, series, unit, out / f"wechat-{label}-{metric}.svg")
+    write_report(f"wechat-{label}", f"/wechat (safe mode), {label}, {args.workers} worker(s)", rows,
+                 [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
+                  ("p99 ms", "p99_ms"), ("within 5 s %", "in_window_pct"), ("`success`", "success"),
+                  ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")],
+                 [("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms"),
+                  ("in_window_pct", "passive replies within 5 s, %")])
 
 
 if __name__ == "__main__":
