@@ -40,6 +40,7 @@ def serve(host: str, port: int, model: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"rasa: serving {model.name} on http://{host}:{port} (POST /model/parse?token=…)", err=True)
     sys.stdout.flush()
+    work.mkdir(parents=True, exist_ok=True)  # a model given by path: its own folder may be elsewhere
     os.chdir(work)
     os.execve(command[0], command, rasa_env(work))  # Rasa replaces this process: signals reach it directly
 
