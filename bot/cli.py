@@ -171,7 +171,7 @@ def riskcheck() -> None:
 
 
 @riskcheck.command("eval")
-@click.option("--set", "which", type=click.Choice(["main", "fresh", "holdout", "all"]), default="all",
+@click.option("--set", "which", type=click.Choice(["main", "fresh", "holdout", "street", "all"]), default="all",
               show_default=True, help="Which labelled set of tests/data to score.")
 @click.option("--errors/--no-errors", default=True, show_default=True, help="List the texts that disagree.")
 @click.option("--lexicon", type=click.Path(exists=True, dir_okay=False), default=None,

@@ -1,9 +1,11 @@
 """Measures the risk check on the labelled sets in tests/data.
 
 Sets: `main` (riskcheck_cases.yaml, what the lexicon is tuned on), `fresh` (riskcheck_fresh.yaml, a blind
-set in other styles, scored once before it joined tuning) and `holdout` (riskcheck_holdout.yaml, never
-tuned on). Per set: per-flag precision, recall and support; overall micro precision and recall; the share
-of legitimate texts (expected flags: []) that raise no flag; and the texts where check and label disagree.
+set in other styles, scored once before it joined tuning), `holdout` (riskcheck_holdout.yaml, never
+tuned on) and `street` (riskcheck_street.yaml, pitches and notices as people really forward them: emoji,
+voice input, dialect, homophones; scored once before it joined tuning). Per set: per-flag precision,
+recall and support; overall micro precision and recall; the share of legitimate texts (expected flags: [])
+that raise no flag; and the texts where check and label disagree.
 `main()` backs `fundguard riskcheck eval`; it returns 0 when the main set meets the bars (BARS), else 1.
 """
 
@@ -23,11 +25,13 @@ SETS = {
     "main": DATA / "riskcheck_cases.yaml",
     "fresh": DATA / "riskcheck_fresh.yaml",
     "holdout": DATA / "riskcheck_holdout.yaml",
+    "street": DATA / "riskcheck_street.yaml",
 }
 TITLES = {
     "main": "main labelled set (tuned on)",
     "fresh": "fresh blind set (scored once before tuning, tuned on since)",
     "holdout": "holdout (never tuned on)",
+    "street": "street set (forwards as people send them; scored once before tuning, tuned on since)",
 }
 DEFAULT_CASES = SETS["main"]
 DEFAULT_LEXICON = REPO_ROOT / "content" / "red_flags.yaml"

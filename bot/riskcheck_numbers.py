@@ -77,7 +77,7 @@ _PAIR = re.compile(  # 一万块一周五百, 十万一年两万: deposit, perio
     rf"\s*(?:就|能|可以|可)?\s*(?P<amt>{NUM}){_AFTER_AMOUNT}"
 )
 _LUMP = re.compile(
-    rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>小时|天|日|周|星期|个月|月|年)\s*(?:后|内|之后|到期|期满)[^。;!?]{{0,14}}?"
+    rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>小时|天|日|周|星期|个月|月|年)\s*,?\s*(?:后|内|之后|到期|期满|出局)[^。;!?]{{0,14}}?"
     r"(?P<v>拿回|收回|返还|退还|到手|变成|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返)"
     rf"[^\d,。;!?]{{0,3}}?(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?:元|块钱|块|万元|万)?"
 )
@@ -88,7 +88,7 @@ _EVENT = re.compile(
 _TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "收到", "回来", "到账", "连本带利"})
 _PRINCIPAL = re.compile(
     r"(?:投资|投入|投了|投|存入|存进|存了|存|充值|充了|充|交了|交|缴纳|缴|入股|认购|购买|买了|买|拿出|放进|放了|"
-    r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押)[^\d,。;!?:之%]{0,4}?"
+    r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押|只要|只需|仅需)[^\d,。;!?:之%]{0,4}?"
     rf"(?P<a>{NUM}){_AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
     rf"|(?P<b>{NUM})\s*(?:元|块钱|块|万元)?\s*(?:的)?\s*(?:本金|投进去|存进去|放进去|投资进去|投进来|放进来|拿进来|进来|进去)"
 )
@@ -110,11 +110,14 @@ _GROW = re.compile(  # 一万变三万, 两千块放进去明年就是六千
 _PRICE = re.compile(  # 每股1.5元 … 上市后至少十块; 99元一个 … 最低能卖300
     rf"(?:(?:每股|一股|认购价|发行价|现价|私募价|发售价|售价|现在|只要)[^\d,。;!?{_CN}]{{0,3}}?(?P<a>{NUM})"
     rf"\s*(?:元|块(?P<jiao>[一二三四五六七八九](?![十百千万亿点]))?|u)?(?:\s*(?:一股|每股|一份|一枚|一个))?"
-    rf"|(?P<a2>{NUM})\s*(?:元|块|u)\s*(?:一股|每股|一份|一枚|一个|一张|一套|一饼|每份|每个))"
-    rf"[^。;!?]{{0,24}}?(?:上市|挂牌|上所|上线|以后|之后|后|能卖|可卖|卖到|能值|值)[^\d。;!?]{{0,8}}?"
+    rf"|(?P<a2>{NUM})\s*(?:元|块钱|块|u)\s*(?:一股|每股|一份|一枚|一个|一张|一套|一饼|每份|每个))"
+    rf"[^。;!?]{{0,24}}?(?:上市|挂牌|上所|上线|交易所|以后|之后|后|能卖|可卖|卖到|能值|值|涨到)[^\d。;!?]{{0,8}}?"
     rf"(?P<b>{NUM})\s*(?:元|块|u|美金)?"
 )
 _INCOME = re.compile(r"退休金|养老金|退休工资|工资|薪水|薪资|生活费|低保|抚恤金|奖学金|助学金|补助|零花钱|房租|年终奖")
+# what a pitch calls its payout (投入1万元，每月领养老金800元): an income only when nothing was paid in before it
+_PAYOUT_AS_INCOME = re.compile(r"养老金|生活费|补助")
+_GIVEN = re.compile(r"(?:给|发)(?:你|您)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -236,7 +239,8 @@ def _percent_hits(text: str) -> list[RateHit]:
             per_year = PERIODS_PER_YEAR.get(period or "year", per_year)
         lo, hi = _clause_bounds(text, m.start(), m.end(), 12, 8)
         beside = near.name in ("day", "week", "month") and near.dist <= 4  # 一天稳定两个点
-        if not strong and not beside and not _YIELD_WORD.search(text, lo, hi):
+        given = _GIVEN.search(text, max(0, m.start() - 3), m.start()) is not None  # 一年给百分之二十
+        if not strong and not beside and not given and not _YIELD_WORD.search(text, lo, hi):
             continue  # 打8折, 占比30%: a percentage, not a yield
         if g["fen"] or g["fen2"]:  # 分 is 10% a year, 1% a month, 0.1% a day; 厘 a tenth of that
             period = period if period in ("year", "day") else "month"
@@ -291,7 +295,11 @@ def _payout_hits(text: str) -> list[RateHit]:
     for m in _PAYOUT.finditer(text):
         amount = parse_number(m.group("amt") or m.group("amt2"))
         lo, hi = _clause_bounds(text, m.start(), m.end(), 10, 4)
-        if not amount or _INCOME.search(text, lo, hi):
+        income = _INCOME.search(text, lo, hi)
+        if income and _PAYOUT_AS_INCOME.fullmatch(income.group()):
+            s_lo = _sentence(text, m.start(), m.end())[0]
+            income = None if any(s_lo <= p[0] and p[1] <= m.start() for p in principals) else income
+        if not amount or income:
             continue  # 退休金每个月到账三千二: an income, not a yield
         period = _period_of(m.group("per") or m.group("per2"))
         # a yearly payout may exceed its deposit (一万块一年返一万二); a daily one may not

@@ -20,6 +20,7 @@ LEXICON = REPO / "content" / "red_flags.yaml"
 CASES = REPO / "tests" / "data" / "riskcheck_cases.yaml"
 FRESH = REPO / "tests" / "data" / "riskcheck_fresh.yaml"
 HOLDOUT = REPO / "tests" / "data" / "riskcheck_holdout.yaml"
+STREET = REPO / "tests" / "data" / "riskcheck_street.yaml"
 FLAG_IDS = spec_flag_ids(REPO / "content" / "spec")
 
 ALL_FLAGS_TEXT = (
@@ -48,6 +49,11 @@ def holdout() -> list[dict]:
     return load_cases(HOLDOUT)
 
 
+@pytest.fixture(scope="module")
+def street() -> list[dict]:
+    return load_cases(STREET)
+
+
 def ids(checker: RiskChecker, text: str) -> list[str]:
     return checker.analyse(text).flag_ids
 
@@ -62,16 +68,19 @@ def _well_formed(cases: list[dict]) -> None:
     assert len({c["text"] for c in cases}) == len(cases)
 
 
-def test_the_labelled_sets_are_big_varied_disjoint_and_use_contract_ids(labelled, fresh, holdout):
+def test_the_labelled_sets_are_big_varied_disjoint_and_use_contract_ids(labelled, fresh, holdout, street):
     assert len(labelled) >= 80 and sum(1 for c in labelled if not c["flags"]) >= 20
     assert len(fresh) >= 40 and sum(1 for c in fresh if not c["flags"]) >= 12
     assert len(holdout) >= 20 and sum(1 for c in holdout if not c["flags"]) >= 5
-    for cases in (labelled, fresh, holdout):
+    assert len(street) >= 40 and sum(1 for c in street if not c["flags"]) >= 12
+    for cases in (labelled, fresh, holdout, street):
         _well_formed(cases)
     support = Counter(f for c in labelled for f in c["flags"])
     assert {f: n for f, n in support.items() if n < 5} == {} and set(support) == set(FLAG_IDS)
-    texts = [{c["text"] for c in cases} for cases in (labelled, fresh, holdout)]
-    assert not (texts[0] & texts[1]) and not (texts[0] & texts[2]) and not (texts[1] & texts[2])
+    texts = [{c["text"] for c in cases} for cases in (labelled, fresh, holdout, street)]
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            assert not (texts[i] & texts[j]), (i, j)
 
 
 @pytest.mark.parametrize("name", ["main", "main+fresh"])
@@ -85,8 +94,18 @@ def test_the_bars_hold_on_main_and_on_main_plus_fresh(checker, labelled, fresh, 
     assert meets_bars(result)
 
 
-def test_no_legitimate_text_raises_a_flag(checker, labelled, fresh):
-    flagged = {c["text"]: ids(checker, c["text"]) for c in labelled + fresh if not c["flags"]}
+def test_the_street_set_keeps_its_tuned_bars(checker, street):
+    """Forwards as people send them (emoji, voice input, dialect, homophones): 1.00 / 1.00 once tuned on;
+    the bar leaves room for a label argued either way, none for a flagged legitimate text."""
+    result = evaluate(checker, street)
+    report = format_report(result, "street")
+    assert result["micro"]["precision"] >= 0.95, report
+    assert result["micro"]["recall"] >= 0.90, report
+    assert result["legit"]["share"] == 1.0, report
+
+
+def test_no_legitimate_text_raises_a_flag(checker, labelled, fresh, street):
+    flagged = {c["text"]: ids(checker, c["text"]) for c in labelled + fresh + street if not c["flags"]}
     assert {t: f for t, f in flagged.items() if f} == {}
 
 
@@ -103,11 +122,12 @@ def test_load_cases_rejects_a_malformed_file(tmp_path):
 def test_eval_prints_each_set_and_exits_on_the_main_bars(tmp_path, capsys):
     from bot.riskcheck_eval import main
 
-    assert main(("main", "fresh", "holdout"), show_errors=False) == 0
+    assert main(tuple(SETS), show_errors=False) == 0
     out = capsys.readouterr().out
+    assert set(SETS) == {"main", "fresh", "holdout", "street"}
     for name in SETS:
         assert f"{name}: " in out
-    assert out.count("legitimate texts with no flag:") == 3 and out.count("overall (micro)") == 3
+    assert out.count("legitimate texts with no flag:") == 4 and out.count("overall (micro)") == 4
     assert "pension_disguise" in out and "bars on main" in out and "met" in out
     failing = tmp_path / "main.yaml"
     failing.write_text('cases:\n  - text: "晚上吃饺子"\n    flags: [urgency]\n', encoding="utf-8")
@@ -123,6 +143,9 @@ def test_the_cli_command_takes_a_set(monkeypatch):
     result = CliRunner().invoke(cli, ["riskcheck", "eval", "--set", "fresh", "--no-errors"])
     assert result.exit_code == 0, result.output
     assert "fresh: " in result.output and "main: " not in result.output and "disagreements" not in result.output
+    result = CliRunner().invoke(cli, ["riskcheck", "eval", "--set", "street", "--no-errors"])
+    assert result.exit_code == 0, result.output
+    assert "street: " in result.output and "main: " not in result.output
     assert CliRunner().invoke(cli, ["riskcheck", "eval", "--set", "nonsense"]).exit_code == 2
 
 
@@ -200,6 +223,11 @@ def test_a_word_is_not_a_number():
         ("现在交2000元手续费，解冻后返还200万", 999.0),
         ("藏品上个月买的，现在涨了一倍", 1.0),          # 涨了一倍 = ×2
         ("会员储值一万元，每月赠送价值五百元的保健品", 0.6),
+        ("投入1万元，每月领养老金800元", 0.96),           # a payout called 养老金 after a deposit
+        ("养老项目一年给百分之二十", 0.2),                 # a percentage given, no yield word
+        ("认养一头牛只要6800，养殖周期10个月，到期保底回报1200元", 1200 / 6800 * 365 / (10 * 365 / 12)),
+        ("投五百 十五天出局拿回八百", 300 / 500 * 365 / 15),
+        ("股权一块钱一股明年就上新三板了上了以后最少十块钱", 9.0),
     ],
 )
 def test_each_yield_form_becomes_a_simple_annual_rate(text, annual):
@@ -211,7 +239,7 @@ def test_each_yield_form_becomes_a_simple_annual_rate(text, annual):
     "text",
     ["超市全场打8折", "今天菜价翻倍了", "沪指涨1.2%，成交量放大", "会员占比30%",
      "超市周年庆，会员积分翻倍，满200送大米", "退休金每个月到账三千二，我每月存一千进去，一年下来能存一万二",
-     "物业费每平米1.2元每月"],
+     "物业费每平米1.2元每月", "我妈每个月领养老金三千二，够用了"],
 )
 def test_figures_that_are_not_yields_are_ignored(text):
     assert find_rates(normalise(text)) == []
@@ -315,8 +343,8 @@ def test_traditional_full_width_and_emoji_are_understood_and_quoted_as_written(c
     assert phrases["high_return"] == "年化１８％"
 
 
-def test_the_alignment_reproduces_normalise_on_every_labelled_text(labelled, fresh, holdout):
-    for case in labelled + fresh + holdout:
+def test_the_alignment_reproduces_normalise_on_every_labelled_text(labelled, fresh, holdout, street):
+    for case in labelled + fresh + holdout + street:
         a = align(case["text"])
         assert a.norm == normalise(case["text"]) and a.index is not None
 
@@ -364,6 +392,43 @@ def test_variant_spellings_are_read_and_quoted_as_written(checker):
     assert phrases["guaranteed_principal"] == "稳转不赔" and phrases["high_return"] == "高利西"
     assert ids(checker, "yue息2分 保ben 可签合同 私聊") == ["guaranteed_principal", "high_return"]
     assert checker.prepare("benefit xi'an").norm == "benefit xi'an"  # Latin letters inside a word stay
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # homophones and slips of voice input
+        ("高汇报低风险 稳砖不赔 日反百分之一 拉人有奖", ["guaranteed_principal", "high_return", "referral_reward"]),
+        ("平台是正归的有营业只照，年花百分之十八", ["high_return", "fake_endorsement"]),
+        # a deposit paid back in full after a span; a guarantor that pays for any loss
+        ("买满1000元，分100天每天返10元，100天全部返还", ["guaranteed_principal", "high_return", "rebate_disguise"]),
+        ("出了事担保公司全赔，月息两分", ["guaranteed_principal", "high_return", "fake_endorsement"]),
+        ("充两万的会员卡每月返四百，卡里的钱一年后全部退给你，介绍老姐妹来办卡再给你五百",
+         ["guaranteed_principal", "high_return", "referral_reward", "rebate_disguise"]),
+        # a head count as pressure; a deadline to buy before
+        ("养老理财讲座 月息1.5分 限额80人", ["high_return", "urgency", "public_solicitation", "pension_disguise"]),
+        # a coin mined in an app, with a price that rises on listing
+        ("注册就能挖币，一个币现在值两块多，上了交易所能涨到几十块，拉的人越多算力越高",
+         ["high_return", "referral_reward", "crypto_disguise"]),
+        # a 互助养老计划 that pays is a pitch; the rent of a bought bed is a leaseback, not a rebate
+        ("互助養老計劃，每月繳納500元，滿一年後每月可領取1000元", ["high_return", "pension_disguise"]),
+        ("买一个床位十二万，每年返租金一万四千四", ["high_return", "pension_disguise", "leaseback_disguise"]),
+    ],
+)
+def test_street_phrasings_are_understood(checker, text, expected):
+    assert ids(checker, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["押金在退房时全部返还，请保管好收据", "车险买全了，出了事保险公司全赔，放心开",
+     "老年大学书法班限额30人，学费200元",
+     "欢迎加入我们的广场舞队，每周三晚上七点社区广场", "今年大蒜价格涨到几十块一斤，真离谱",
+     "互助养老服务点每周二免费量血压", "超市鸡蛋特价，过了今天就没有了，每人限购两斤",
+     "老板说今年效益好，年终一年给百分之五的奖金"],
+)
+def test_street_words_in_ordinary_life_raise_nothing(checker, text):
+    assert ids(checker, text) == []
 
 
 def test_an_ask_in_front_of_the_quoted_text_is_kept_apart(checker):
