@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
@@ -54,6 +55,58 @@ def purge_expired(services: Services) -> int:
     return n
 
 
+def too_large() -> JSONResponse:
+    message = f"request body too large (limit {MAX_BODY} bytes)"
+    return JSONResponse({"error": message, "detail": message}, 413)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Counts a body's bytes as they arrive: a chunked body has no Content-Length to check first.
+
+    Over the limit, reading the body raises; whatever the app then answers (FastAPI turns a failed body
+    read into a 400) is replaced by a JSON 413. The outermost of our middlewares.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen, over, answered = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    over = True
+                    raise BodyTooLarge
+            return message
+
+        async def checked(message: Message) -> None:
+            nonlocal answered
+            if not over:
+                await send(message)
+            elif message["type"] == "http.response.start" and not answered:
+                answered = True
+                await too_large()(scope, receive, send)
+
+        try:
+            await self.app(scope, counted, checked)
+        except Exception:
+            if not over:
+                raise
+            if not answered:
+                await too_large()(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the app; the services are wired at start-up (lifespan), or given by a test."""
 
@@ -73,14 +126,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.middleware("http")
     async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return JSONResponse({"error": f"request body too large (limit {MAX_BODY} bytes)"}, 413)
+        if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY):
+            return too_large()
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
+
+    app.add_middleware(BodyLimit, limit=MAX_BODY)  # added last: outside the guard
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

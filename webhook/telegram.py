@@ -53,7 +53,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
         return _error(403, "wrong or missing X-Telegram-Bot-Api-Secret-Token")
     try:
         data = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser's stack
         return _error(400, "the body is not JSON")
     if not isinstance(data, dict) or type(data.get("update_id")) is not int:
         return _error(422, "not a Telegram update: an object with an integer update_id is required")

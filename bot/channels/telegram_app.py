@@ -164,8 +164,8 @@ class TelegramWebhook:
         """Handle one update as Telegram posted it; False when it is not a well-formed update."""
         try:
             update = Update.de_json(data, self.app.bot)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return False
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
+            return False  # OverflowError, OSError: a `date` beyond what datetime.fromtimestamp takes
         await self.app.process_update(update)
         return True
 

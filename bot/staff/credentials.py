@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
+import unicodedata
 
 import pyotp
 from argon2 import PasswordHasher, Type
@@ -53,8 +54,9 @@ def provisioning_uri(secret: str, username: str) -> str:
 
 def totp_step(code: str, secret: str, last_step: int | None, now: float | None = None) -> int | None:
     """The time step a 6-digit code matches (now ± one step), if newer than `last_step`; else None."""
-    code = (code or "").strip().replace(" ", "")
-    if len(code) != 6 or not code.isdigit():
+    # Full-width digits (a Chinese input method) count as digits; other scripts' digits do not.
+    code = unicodedata.normalize("NFKC", code or "").strip().replace(" ", "")
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     now = time.time() if now is None else now
     totp = pyotp.TOTP(secret, interval=TOTP_STEP)

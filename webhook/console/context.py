@@ -165,7 +165,11 @@ async def _check_post(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin and origin != "null":
         host = request.headers.get("host", "")
-        if urlsplit(origin).netloc != host:
+        try:
+            netloc = urlsplit(origin).netloc
+        except ValueError:  # e.g. "http://[": not a URL, so not this host
+            netloc = None
+        if netloc != host:
             raise ConsoleError(403, "请求来源不对，已拒绝。")
     form = await request.form()
     sent = str(form.get("csrf") or "")
@@ -177,7 +181,7 @@ async def _check_post(request: Request) -> None:
     if not token or not sent:
         raise ConsoleError(403, "表单已失效（缺少安全令牌），请刷新页面后重试。")
     expected = st.kit.sessions.csrf_for(token) if purpose == "session" else login_csrf(st, token)
-    if not hmac.compare_digest(sent, expected):
+    if not hmac.compare_digest(sent.encode(), expected.encode()):  # bytes: str refuses non-ASCII
         raise ConsoleError(403, "表单已失效（安全令牌不对），请刷新页面后重试。")
 
 

@@ -107,7 +107,7 @@ def audit_page(request: Request, ctx: Ctx = Console) -> HTMLResponse:
         query = query.where(AuditEntry.action == action)
     if actor:
         query = query.where(AuditEntry.actor == actor)
-    if tip_id.isdigit() and len(tip_id) < 10:
+    if tip_id.isascii() and tip_id.isdigit() and len(tip_id) < 10:  # "²".isdigit() too, but int() refuses it
         query = query.where(AuditEntry.tip_id == int(tip_id))
     total = ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     try:
