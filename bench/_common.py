@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -11,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -138,7 +140,9 @@ def add_server_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--warmup", type=float, default=3)
     ap.add_argument("--scenario", default="plain,risk,tip,mixed")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn workers (each ~350 MB)")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean pause of a user between messages, seconds (0: closed loop, the server saturated)")
     ap.add_argument("--postgres", nargs="?", const="postgresql+psycopg://postgres@127.0.0.1:5432/test", default=None,
                     help="run on PostgreSQL (default URL: the local test database)")
     ap.add_argument("--rasa", default=None, help="use the Rasa backend at this URL")
@@ -175,3 +179,54 @@ def write_report(name: str, title: str, rows: list[dict], columns: list[tuple[st
         series = {f"{u} users": [next((r[metric] for r in rows if r["scenario"] == s and r["users"] == u), float("nan"))
                                  for s in scenarios] for u in levels}
         svg_bars(f"{title}: {unit}", scenarios, series, unit, out / f"{name}-{metric}.svg")
+
+
+class Conn:
+    """One keep-alive HTTP/1.1 connection (one per virtual user), written on asyncio streams.
+
+    httpx's pool spent a whole core at 50 users on this 2-core machine, and the server got the other:
+    the benchmark measured its own client. This one costs a few microseconds a request.
+    """
+
+    def __init__(self, url: str, timeout: float = 30) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.timeout = timeout
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, content_type: str = "application/json",
+                   params: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """(status, body); OSError (or asyncio.TimeoutError) when the connection fails."""
+        try:
+            return await asyncio.wait_for(self._post(path, body, content_type, params), self.timeout)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
+            self.close()
+            raise OSError(str(exc) or type(exc).__name__) from None
+
+    async def _post(self, path: str, body: bytes, content_type: str,
+                    params: dict[str, str] | None) -> tuple[int, bytes]:
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        target = path + ("?" + urlencode(params) if params else "")
+        self._writer.write(f"POST {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: {content_type}"
+                           f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        await self._writer.drain()
+        status = int((await self._reader.readline()).split(b" ", 2)[1])
+        length, close = 0, False
+        while (line := await self._reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        data = await self._reader.readexactly(length)
+        if close:
+            self.close()
+        return status, data
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None

@@ -3,10 +3,13 @@
     .venv/bin/python bench/chat.py                         # embedded default (SQLite), 10/50/200 users
     .venv/bin/python bench/chat.py --postgres --rasa URL   # PostgreSQL + Rasa (start Rasa yourself)
     .venv/bin/python bench/chat.py --scenario tip --users 10,50
+    .venv/bin/python bench/chat.py --scenario plain --think 1   # people pause ~1 s between messages
 
-Each virtual user sends a message, waits for the answer, sends the next. Scenarios: plain (held-out
-questions), risk (pasted pitches and legit notices), tip (whole tip flows, one new person each), mixed.
-Writes docs/bench/chat-<label>.json, a Markdown table and an SVG plot.
+Each virtual user sends a message, waits for the answer, pauses (--think, exponential; 0 by default: the
+server saturated, which gives its throughput but latencies of a queue: at N users p50 ≈ N / throughput)
+and sends the next. One keep-alive connection per user. Scenarios: plain (held-out questions), risk
+(pasted pitches and legit notices), tip (whole tip flows, one new person each), mixed.
+Writes docs/bench/chat-<label>.json, a Markdown table and SVG plots.
 """
 
 from __future__ import annotations
@@ -22,12 +25,11 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO, Server, add_server_args, percentile, server_env, write_report
+from bench._common import REPO, Conn, Server, add_server_args, percentile, server_env, write_report
 
 # One whole tip: the description names a stake (投五万), so the flow skips the amount and asks the head count.
 TIP_STEPS = ["我要举报", "石泉县", "某某养老服务中心", "他们说投五万每个月返两千，拉人还有提成", "二十多人",
@@ -47,8 +49,8 @@ def risk_texts() -> list[str]:
     return [c["text"] for c in data["cases"]]
 
 
-async def user_loop(client: httpx.AsyncClient, scenario: str, stop: float, stats: dict, rng: random.Random,
-                    questions: list[str], pitches: list[str]) -> None:
+async def user_loop(client: Conn, scenario: str, stop: float, stats: dict, rng: random.Random,
+                    questions: list[str], pitches: list[str], think: float = 0.0) -> None:
     while time.monotonic() < stop:
         kind = scenario if scenario != "mixed" else rng.choice(["plain"] * 7 + ["risk"] * 2 + ["tip"])
         person = uuid.uuid4().hex
@@ -61,30 +63,33 @@ async def user_loop(client: httpx.AsyncClient, scenario: str, stop: float, stats
         for text in texts:
             t0 = time.perf_counter()
             try:
-                r = await client.post("/api/chat", json={"user": person, "text": text})
-                ok = r.status_code == 200
-            except httpx.HTTPError:
+                status, _ = await client.post("/api/chat", json.dumps({"user": person, "text": text}).encode())
+                ok = status == 200
+            except OSError:
                 ok = False
             elapsed = time.perf_counter() - t0
             if time.monotonic() < stop:
                 stats["lat"].append(elapsed)
                 stats["ok" if ok else "err"] += 1
+            if think:  # a person reads the answer and types the next message
+                await asyncio.sleep(rng.expovariate(1 / think))
 
 
-async def run_level(url: str, users: int, seconds: float, scenario: str, warmup: float) -> dict:
+async def run_level(url: str, users: int, seconds: float, scenario: str, warmup: float, think: float = 0.0) -> dict:
     questions, pitches = plain_questions(), risk_texts()
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
-        if warmup:
-            await asyncio.gather(*(user_loop(client, scenario, time.monotonic() + warmup, {"lat": [], "ok": 0,
-                                   "err": 0}, random.Random(i), questions, pitches) for i in range(min(users, 10))))
-        stats: dict = {"lat": [], "ok": 0, "err": 0}
-        start = time.monotonic()
-        await asyncio.gather(*(user_loop(client, scenario, start + seconds, stats, random.Random(1000 + i),
-                                         questions, pitches) for i in range(users)))
-        wall = time.monotonic() - start
+    conns = [Conn(url) for _ in range(users)]
+    if warmup:
+        await asyncio.gather(*(user_loop(conns[i], scenario, time.monotonic() + warmup, {"lat": [], "ok": 0,
+                               "err": 0}, random.Random(i), questions, pitches) for i in range(min(users, 10))))
+    stats: dict = {"lat": [], "ok": 0, "err": 0}
+    start = time.monotonic()
+    await asyncio.gather(*(user_loop(conns[i], scenario, start + seconds, stats, random.Random(1000 + i),
+                                     questions, pitches, think) for i in range(users)))
+    wall = time.monotonic() - start
+    for conn in conns:
+        conn.close()
     lat = stats["lat"]
-    return {"users": users, "scenario": scenario, "seconds": round(wall, 1), "answered": stats["ok"],
+    return {"users": users, "scenario": scenario, "think_s": think, "seconds": round(wall, 1), "answered": stats["ok"],
             "errors": stats["err"], "per_second": round(stats["ok"] / seconds, 1),  # answers sent in the window
             "p50_ms": round(percentile(lat, 50) * 1000, 1), "p99_ms": round(percentile(lat, 99) * 1000, 1)}
 
@@ -105,14 +110,16 @@ def main() -> None:
     rows = []
     try:
         for scenario, users in itertools.product(args.scenario.split(","), [int(u) for u in args.users.split(",")]):
-            row = asyncio.run(run_level(url, users, args.seconds, scenario, args.warmup))
+            row = asyncio.run(run_level(url, users, args.seconds, scenario, args.warmup, args.think))
             row["peak_rss_mb"] = round(server.peak_rss / 2**20) if server else None
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
     finally:
         if server:
             server.stop()
-    write_report(f"chat-{label}", f"/api/chat, {label}, {args.workers} worker(s)", rows,
+    think = f", think {args.think:g} s" if args.think else ""
+    label += f"-{args.workers}w" + (f"-think{args.think:g}" if args.think else "")
+    write_report(f"chat-{label}", f"/api/chat, {label}, {args.workers} worker(s){think}", rows,
                  [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
                   ("p99 ms", "p99_ms"), ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")],
                  [("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms")])

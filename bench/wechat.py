@@ -27,13 +27,12 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import xmltodict
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._common import Server, add_server_args, percentile, server_env, write_report  # noqa: E402
+from bench._common import Conn, Server, add_server_args, percentile, server_env, write_report  # noqa: E402
 from bench.chat import TIP_STEPS, plain_questions, risk_texts  # noqa: E402
 from bot.channels.wechat_gateway import SORRY  # noqa: E402
 from tests.fakes.wechat_api import FakeWeChatAPI, WeChatPusher  # noqa: E402
@@ -45,17 +44,18 @@ AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
 WINDOW = 5.0  # seconds WeChat waits for a passive reply
 
 
-def check(wx: WeChatPusher, user: str, r: httpx.Response) -> str:
+def check(wx: WeChatPusher, user: str, status: int, body: bytes) -> str:
     """'passive' (a valid encrypted text reply), 'success' (the answer follows later) or 'error' (the app's
     own apology for a failed message counts as an error)."""
-    if r.status_code != 200:
+    if status != 200:
         return "error"
-    if r.text == "success":
+    text = body.decode("utf-8", "replace")
+    if text == "success":
         return "success"
     try:
-        doc = xmltodict.parse(r.text)["xml"]
+        doc = xmltodict.parse(text)["xml"]
         inner = xmltodict.parse(wx.crypto.decrypt_message(  # type: ignore[union-attr]
-            r.text, doc["MsgSignature"], doc["TimeStamp"], doc["Nonce"]))["xml"]
+            text, doc["MsgSignature"], doc["TimeStamp"], doc["Nonce"]))["xml"]
     except Exception:
         return "error"
     ok = (inner.get("MsgType") == "text" and inner.get("FromUserName") == wx.account
@@ -64,7 +64,7 @@ def check(wx: WeChatPusher, user: str, r: httpx.Response) -> str:
     return "passive" if ok else "error"
 
 
-async def user_loop(client: httpx.AsyncClient, wx: WeChatPusher, user: str, scenario: str, stop: float,
+async def user_loop(client: Conn, wx: WeChatPusher, user: str, scenario: str, stop: float,
                     stats: dict, rng: random.Random, questions: list[str], pitches: list[str]) -> None:
     while time.monotonic() < stop:
         kind = scenario if scenario != "mixed" else rng.choice(["plain"] * 7 + ["risk"] * 2 + ["tip"])
@@ -79,9 +79,9 @@ async def user_loop(client: httpx.AsyncClient, wx: WeChatPusher, user: str, scen
             query["openid"] = user
             t0 = time.perf_counter()
             try:
-                r = await client.post("/wechat", params=query, content=body, headers={"Content-Type": "text/xml"})
-                outcome = check(wx, user, r)
-            except httpx.HTTPError:
+                status, reply = await client.post("/wechat", body, "text/xml", params=query)
+                outcome = check(wx, user, status, reply)
+            except OSError:
                 outcome = "error"
             elapsed = time.perf_counter() - t0
             if time.monotonic() < stop:
@@ -97,17 +97,18 @@ async def run_level(url: str, wx: WeChatPusher, users: int, seconds: float, scen
     def new_stats() -> dict:
         return {"lat": [], "passive": 0, "success": 0, "error": 0, "in_window": 0}
 
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
-        if warmup:
-            await asyncio.gather(*(user_loop(client, wx, f"oWarm{tag}_{i:05d}", scenario, time.monotonic() + warmup,
-                                             new_stats(), random.Random(i), questions, pitches)
-                                   for i in range(min(users, 10))))
-        stats = new_stats()
-        start = time.monotonic()
-        await asyncio.gather(*(user_loop(client, wx, f"oBench{tag}_{i:05d}", scenario, start + seconds, stats,
-                                         random.Random(1000 + i), questions, pitches) for i in range(users)))
-        wall = time.monotonic() - start  # includes the flows still running at the stop, whose messages are not counted
+    conns = [Conn(url) for _ in range(users)]
+    if warmup:
+        await asyncio.gather(*(user_loop(conns[i], wx, f"oWarm{tag}_{i:05d}", scenario, time.monotonic() + warmup,
+                                         new_stats(), random.Random(i), questions, pitches)
+                               for i in range(min(users, 10))))
+    stats = new_stats()
+    start = time.monotonic()
+    await asyncio.gather(*(user_loop(conns[i], wx, f"oBench{tag}_{i:05d}", scenario, start + seconds, stats,
+                                     random.Random(1000 + i), questions, pitches) for i in range(users)))
+    wall = time.monotonic() - start  # includes the flows still running at the stop, whose messages are not counted
+    for conn in conns:
+        conn.close()
     lat, sent = stats["lat"], len(stats["lat"])
     answered = stats["passive"] + stats["success"]
     return {"users": users, "scenario": scenario, "seconds": round(wall, 1), "sent": sent, "answered": answered,
@@ -145,6 +146,7 @@ def main() -> None:
                 print(json.dumps(row, ensure_ascii=False), flush=True)
         finally:
             server.stop()
+    label += f"-{args.workers}w"
     write_report(f"wechat-{label}", f"/wechat (safe mode), {label}, {args.workers} worker(s)", rows,
                  [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
                   ("p99 ms", "p99_ms"), ("within 5 s %", "in_window_pct"), ("`success`", "success"),
