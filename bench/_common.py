@@ -200,20 +200,33 @@ class Conn:
         """(status, body); OSError (or asyncio.TimeoutError) when the connection fails."""
         try:
             return await asyncio.wait_for(self._post(path, body, content_type, params), self.timeout)
-        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
+        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, IndexError) as exc:
             self.close()
             raise OSError(str(exc) or type(exc).__name__) from None
 
     async def _post(self, path: str, body: bytes, content_type: str,
                     params: dict[str, str] | None) -> tuple[int, bytes]:
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        assert self._reader is not None
         target = path + ("?" + urlencode(params) if params else "")
-        self._writer.write(f"POST {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: {content_type}"
-                           f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
-        await self._writer.drain()
-        status = int((await self._reader.readline()).split(b" ", 2)[1])
+        request = (f"POST {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: {content_type}"
+                   f"\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+        for attempt in (1, 2):
+            fresh = self._writer is None
+            if fresh:
+                self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+            assert self._reader is not None and self._writer is not None
+            try:
+                self._writer.write(request)
+                await self._writer.drain()
+                line = await self._reader.readline()
+            except ConnectionError:
+                line = b""
+            if line:
+                break
+            self.close()  # the server closed an idle keep-alive connection: once more on a new one
+            if fresh or attempt == 2:
+                raise ConnectionError("the server closed the connection")
+        assert self._reader is not None
+        status = int(line.split(b" ", 2)[1])
         length, close = 0, False
         while (line := await self._reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")

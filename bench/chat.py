@@ -51,6 +51,8 @@ def risk_texts() -> list[str]:
 
 async def user_loop(client: Conn, scenario: str, stop: float, stats: dict, rng: random.Random,
                     questions: list[str], pitches: list[str], think: float = 0.0) -> None:
+    if think:  # people do not all press send at the same instant
+        await asyncio.sleep(rng.uniform(0, 2 * think))
     while time.monotonic() < stop:
         kind = scenario if scenario != "mixed" else rng.choice(["plain"] * 7 + ["risk"] * 2 + ["tip"])
         person = uuid.uuid4().hex
