@@ -49,20 +49,23 @@ def risk_texts() -> list[str]:
     return [c["text"] for c in data["cases"]]
 
 
+def conversation(scenario: str, rng: random.Random, questions: list[str], pitches: list[str]) -> list[str]:
+    """The messages of one person's next conversation: a question, a risk check, or a whole tip."""
+    kind = scenario if scenario != "mixed" else rng.choice(["plain"] * 7 + ["risk"] * 2 + ["tip"])
+    if kind == "tip":
+        return TIP_STEPS
+    if kind == "risk":
+        return ["帮我看看这个靠谱吗：" + rng.choice(pitches)]
+    return [rng.choice(questions)]
+
+
 async def user_loop(client: Conn, scenario: str, stop: float, stats: dict, rng: random.Random,
                     questions: list[str], pitches: list[str], think: float = 0.0) -> None:
     if think:  # people do not all press send at the same instant
         await asyncio.sleep(rng.uniform(0, 2 * think))
     while time.monotonic() < stop:
-        kind = scenario if scenario != "mixed" else rng.choice(["plain"] * 7 + ["risk"] * 2 + ["tip"])
         person = uuid.uuid4().hex
-        if kind == "tip":
-            texts = TIP_STEPS
-        elif kind == "risk":
-            texts = ["帮我看看这个靠谱吗：" + rng.choice(pitches)]
-        else:
-            texts = [rng.choice(questions)]
-        for text in texts:
+        for text in conversation(scenario, rng, questions, pitches):
             t0 = time.perf_counter()
             try:
                 status, _ = await client.post("/api/chat", json.dumps({"user": person, "text": text}).encode())

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench._common import Conn, Server, add_server_args, percentile, server_env, write_report  # noqa: E402
-from bench.chat import TIP_STEPS, plain_questions, risk_texts  # noqa: E402
+from bench.chat import conversation, plain_questions, risk_texts  # noqa: E402
 from bot.channels.wechat_gateway import SORRY  # noqa: E402
 from tests.fakes.wechat_api import FakeWeChatAPI, WeChatPusher  # noqa: E402
 
@@ -67,14 +67,7 @@ def check(wx: WeChatPusher, user: str, status: int, body: bytes) -> str:
 async def user_loop(client: Conn, wx: WeChatPusher, user: str, scenario: str, stop: float,
                     stats: dict, rng: random.Random, questions: list[str], pitches: list[str]) -> None:
     while time.monotonic() < stop:
-        kind = scenario if scenario != "mixed" else rng.choice(["plain"] * 7 + ["risk"] * 2 + ["tip"])
-        if kind == "tip":
-            texts = TIP_STEPS
-        elif kind == "risk":
-            texts = ["帮我看看这个靠谱吗：" + rng.choice(pitches)]
-        else:
-            texts = [rng.choice(questions)]
-        for text in texts:
+        for text in conversation(scenario, rng, questions, pitches):
             query, body = wx.request(wx.text(user, text))  # a fresh MsgId, nonce and signature
             query["openid"] = user
             t0 = time.perf_counter()

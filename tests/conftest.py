@@ -167,3 +167,19 @@ def sqlite_client(make_services, sqlite_url):  # type: ignore[no-untyped-def]
     with TestClient(create_app(services=svc), raise_server_exceptions=False) as c:
         yield c
     svc.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def fake():  # type: ignore[no-untyped-def]
+    """The fake Telegram Bot API on localhost (tests/fakes/telegram_api.py), one per test module."""
+    from tests.fakes.telegram_api import FakeTelegram
+
+    with FakeTelegram() as tg:
+        yield tg
+
+
+@pytest.fixture
+def tg(fake):  # type: ignore[no-untyped-def]
+    """The fake Bot API with no calls recorded yet."""
+    fake.reset()
+    return fake

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from tests.fakes.telegram_api import Updates
 from tests.fakes.wechat_api import WeChatPusher, sign
 from tests.integration.test_console_security import add_staff, csrf_of, file_via_chat, last_tip_id, login, sign_in, totp
-from tests.integration.test_telegram import HEADER, SECRET, bot, bot_any_db, fake, tg  # noqa: F401 - fixtures
+from tests.integration.test_telegram import HEADER, SECRET, bot, bot_any_db  # noqa: F401 - fixtures
 from tests.integration.test_wechat import AES_KEY, APP_ID, TOKEN, USER, api, open_wechat  # noqa: F401 - fixtures
 from webhook.app import MAX_BODY, create_app
 

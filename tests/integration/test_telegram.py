@@ -25,16 +25,6 @@ RECEIPT = re.compile(r"[2-9A-Z]{5}(?:-[2-9A-Z]{5}){3}")
 CHAT = USER["id"]
 
 
-@pytest.fixture(scope="module")
-def fake():
-    with FakeTelegram() as tg:
-        yield tg
-
-
-@pytest.fixture
-def tg(fake):
-    fake.reset()
-    return fake
 
 
 def _app(make_services, url: str, tg: FakeTelegram):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ import logging
 import time
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from bot.channels.base import SendResult
@@ -18,17 +17,6 @@ from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:TEST-token"
 
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeTelegram() as tg:
-        yield tg
-
-
-@pytest.fixture
-def tg(fake):
-    fake.reset()
-    return fake
 
 
 async def test_a_push_with_buttons_is_sent(tg):
