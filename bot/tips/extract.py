@@ -49,6 +49,11 @@ def _scale(units: str) -> int:
     return factor
 
 
+_PEOPLE_WORD = re.compile(r"[人户家位名]")
+_COUNTED = re.compile(r"[人户家位名个]")  # 二十多个 counts something: not money
+_MONEY_WORD = re.compile(r"[元块钱万亿]")
+
+
 def parse_amount(text: str) -> int | None:
     """The largest money amount in yuan named in a text: '大概二十多万' → 200000."""
     best = None
@@ -72,6 +77,21 @@ def parse_participants(text: str) -> int | None:
         value = int(n * _scale(m.group(3)))
         best = value if best is None else max(best, value)
     return best
+
+
+def amount_answer(text: str) -> int | None:
+    """The answer to "how much money": a bare number ("五千") is in yuan."""
+    return parse_amount(text if "元" in text or "万" in text else text + "元")
+
+
+def participants_answer(text: str) -> int | None:
+    """The answer to "how many people": a bare number ("三十多") counts people."""
+    return parse_participants(text if _PEOPLE_WORD.search(text) else text + "人")
+
+
+def is_money_not_people(text: str) -> bool:
+    """Money typed where a head count was asked ("三十万", "两百万块"): no people word, a money word."""
+    return not _COUNTED.search(text) and _MONEY_WORD.search(text) is not None
 
 
 def flight_signs(text: str) -> list[str]:

@@ -19,7 +19,7 @@ from bot.dialogue.context import Ctx, turn
 from bot.messages import Turn
 from bot.offices import OfficeDirectory
 from bot.store.ratelimit import RateLimiter
-from bot.tips.extract import parse_amount, parse_participants
+from bot.tips.extract import amount_answer, is_money_not_people, parse_amount, parse_participants, participants_answer
 from bot.tips.service import TipService, image_payload
 
 log = logging.getLogger(__name__)
@@ -110,17 +110,15 @@ class TipFlow:
             draft["description"] = text
             self._pick_up(ctx, draft, text)
         elif slot == "amount":
-            draft["amount_text"], draft["amount"] = text, parse_amount(text if "元" in text or "万" in text
-                                                                       else text + "元")
+            draft["amount_text"], draft["amount"] = text, amount_answer(text)
             draft["amount_done"] = True
         elif slot == "participants":
-            if not re.search(r"[人户家位名个]", text) and re.search(r"[元块钱万亿]", text) \
-                    and (amount := parse_amount(text if re.search(r"[元块]", text) else text + "元")) is not None:
+            if is_money_not_people(text) and (amount := amount_answer(text)) is not None:
                 # money given where the head count was asked ("三十万"): it is the amount, not 300,000 people
                 draft["amount"], draft["amount_text"], draft["amount_done"] = amount, text, True
                 return self._ask(ctx, "金额记下了：" + text + "。这里想问的是大概有多少人投了钱？"
                                  "（例如“三十多人”，不清楚回复“跳过”）", "participants")
-            n = parse_participants(text if re.search(r"[人户家位名]", text) else text + "人")
+            n = participants_answer(text)
             draft["participants_text"], draft["participants"] = text, n
             draft["participants_done"] = True
         elif slot == "evidence":
