@@ -19,6 +19,11 @@ _EMOJI = re.compile(
 _SPACE = re.compile(r"\s+")
 
 
+def ascii_digits(s: str) -> bool:
+    """Only 0-9: `str.isdigit()` also takes "²" and "١٢٣", which `int()` then refuses or reads otherwise."""
+    return s.isascii() and s.isdigit()
+
+
 @lru_cache(maxsize=1)
 def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")

@@ -13,11 +13,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
+from bot.textnorm import ascii_digits
 from webhook.chat import router as chat_router
 from webhook.console import router as console_router
 from webhook.errors import describe_validation_error
@@ -66,7 +68,8 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """Counts a body's bytes as they arrive: a chunked body has no Content-Length to check first.
+    """The body limit: a Content-Length over it is refused at once, and the bytes are counted as they arrive
+    (a chunked body has no Content-Length).
 
     Over the limit, reading the body raises; whatever the app then answers (FastAPI turns a failed body
     read into a 400) is replaced by a JSON 413. The outermost of our middlewares.
@@ -78,6 +81,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not ascii_digits(length) or int(length) > self.limit):
+            await too_large()(scope, receive, send)  # said too large (or unreadable) before a byte is read
             return
         seen, over, answered = 0, False, False
 
@@ -129,10 +136,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
 
     @app.middleware("http")
-    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY):
-            return too_large()
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -140,7 +144,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
-    app.add_middleware(BodyLimit, limit=MAX_BODY)  # added last: outside the guard
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

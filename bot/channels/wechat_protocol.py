@@ -21,6 +21,8 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import WeChatSigner
 
+from bot.textnorm import ascii_digits
+
 MAX_XML = 64 * 1024
 MAX_SKEW = 600                      # seconds: a captured signature is useless after ten minutes
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -94,7 +96,7 @@ class WeChatProtocol:
         return self._crypto is not None
 
     def _check(self, signature: str, timestamp: str, nonce: str) -> None:
-        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12 and _NONCE.match(nonce)):
+        if not (ascii_digits(timestamp) and len(timestamp) <= 12 and _NONCE.match(nonce)):
             raise Rejected(403, "missing or malformed signature parameters")
         if not hmac.compare_digest(signature_of(self._token, timestamp, nonce).encode(), signature.encode()):
             raise Rejected(403, "bad signature")
@@ -170,9 +172,9 @@ def _message(xml: bytes) -> WeChatMessage:
         msg_id = str(raw._data.get("MsgId") or "")
     except Exception as exc:
         raise Rejected(400, "not a WeChat message") from exc
-    if not (_ID.match(user) and _ID.match(account) and created.isascii() and created.isdigit()):
+    if not (_ID.match(user) and _ID.match(account) and ascii_digits(created)):
         raise Rejected(400, "missing or malformed FromUserName, ToUserName or CreateTime")
-    if msg_id and not (msg_id.isascii() and msg_id.isdigit()):
+    if msg_id and not ascii_digits(msg_id):
         raise Rejected(400, "malformed MsgId")
 
     def field(name: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.messages import Outbound
+from bot.textnorm import ascii_digits
 
 PAGE_BYTES = 2048                   # WeChat's limit for a passive text reply (and our customer-service pages)
 MORE_HINT = "\n（内容较长，回复“更多”看下一段）"
@@ -107,7 +108,7 @@ def pick(text: str, labels: Sequence[str]) -> str | None:
     if len(labels) < 2:
         return None
     s = text.strip().translate(_FULL_WIDTH).rstrip("。.、 ")
-    if not (s.isascii() and s.isdigit()) or len(s) > 2:
+    if not ascii_digits(s) or len(s) > 2:
         return None
     n = int(s)
     return labels[n - 1] if 1 <= n <= len(labels) else None

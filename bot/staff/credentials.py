@@ -10,6 +10,8 @@ import pyotp
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot.textnorm import ascii_digits
+
 # Argon2id costs by the deployment's kdf_strength. "moderate" is argon2-cffi's RFC 9106 low-memory
 # profile; "interactive" the OWASP minimum; "min" only for tests.
 PROFILES = {
@@ -56,7 +58,7 @@ def totp_step(code: str, secret: str, last_step: int | None, now: float | None =
     """The time step a 6-digit code matches (now ± one step), if newer than `last_step`; else None."""
     # Full-width digits (a Chinese input method) count as digits; other scripts' digits do not.
     code = unicodedata.normalize("NFKC", code or "").strip().replace(" ", "")
-    if len(code) != 6 or not (code.isascii() and code.isdigit()):
+    if len(code) != 6 or not ascii_digits(code):
         return None
     now = time.time() if now is None else now
     totp = pyotp.TOTP(secret, interval=TOTP_STEP)

@@ -14,6 +14,7 @@ from bot.staff import reports, roles, stats
 from bot.staff.labels import local
 from bot.store.console_models import StaffAccount
 from bot.store.models import AuditEntry, Tip, utcnow
+from bot.textnorm import ascii_digits
 from bot.tips import casework
 from webhook.console import charts
 from webhook.console.context import PATH, Console, ConsoleError, ConsoleRoute, Ctx
@@ -107,7 +108,7 @@ def audit_page(request: Request, ctx: Ctx = Console) -> HTMLResponse:
         query = query.where(AuditEntry.action == action)
     if actor:
         query = query.where(AuditEntry.actor == actor)
-    if tip_id.isascii() and tip_id.isdigit() and len(tip_id) < 10:  # "²".isdigit() too, but int() refuses it
+    if ascii_digits(tip_id) and len(tip_id) < 10:
         query = query.where(AuditEntry.tip_id == int(tip_id))
     total = ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     try:
