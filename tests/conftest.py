@@ -29,6 +29,13 @@ def _guarded_connect(self, address):  # type: ignore[no-untyped-def]
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 
 
+def free_port() -> int:
+    """A local TCP port nobody listens on (the socket that found it is closed again)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 # --- databases -------------------------------------------------------------------------------------
 def _postgres_or_skip() -> str:
     from sqlalchemy import create_engine, text

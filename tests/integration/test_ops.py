@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 from fastapi.testclient import TestClient
 
+from tests.conftest import free_port
 from webhook.app import create_app
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_readyz_reports_database_and_nlu(client) -> None:  # type: ignore[no-untyped-def]
@@ -25,7 +18,7 @@ def test_readyz_reports_database_and_nlu(client) -> None:  # type: ignore[no-unt
 
 
 def test_readyz_is_unready_when_redis_is_down(make_services, sqlite_url) -> None:  # type: ignore[no-untyped-def]
-    services = make_services(sqlite_url, redis_url=f"redis://127.0.0.1:{_closed_port()}/0")
+    services = make_services(sqlite_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
     with TestClient(create_app(services=services), raise_server_exceptions=False) as c:
         r = c.get("/readyz")
     services.db.dispose()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +21,7 @@ from bot.bootstrap import bootstrap
 from bot.knowledge import load_topic_ids
 from nlu.embedded import prepare
 from nlu.rasa_http import DEV_TOKEN, FallbackNLU, RasaBadAnswer, RasaHTTP, resolve_token, to_parse
-from tests.conftest import REPO, make_settings
+from tests.conftest import REPO, free_port, make_settings
 from tests.integration.test_chat_api import say
 from tests.integration.test_tips import COMPANY, DETAIL, PERSON, PHONE, file_tip
 from webhook.app import create_app
@@ -35,12 +34,6 @@ AFTER = "骗子一般用什么手段骗老人的钱"
 RASA_SAYS = ("tactic_crypto", 0.875)
 GARBAGE = [b"<html>502 Bad Gateway</html>", b'{"intent": "tactic_crypto"}', b'{"intent": {"name": "no_such_topic",'
            b' "confidence": 0.9}}', b'{"intent": {"name": "greet", "confidence": 7}}', b"[]", b""]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FakeRasa:

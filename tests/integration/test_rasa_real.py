@@ -29,9 +29,8 @@ from nlu.data import load_training
 from nlu.embedded import prepare
 from nlu.rasa_http import FallbackNLU, RasaHTTP
 from nlu.rasa_train import model_name, rasa_venv, subset, train, training_config, validate
-from tests.conftest import IN_CI, REPO, make_settings
+from tests.conftest import IN_CI, REPO, free_port, make_settings
 from tests.integration.test_chat_api import say
-from tests.integration.test_rasa_fallback import free_port
 from webhook.app import create_app
 
 pytestmark = pytest.mark.rasa

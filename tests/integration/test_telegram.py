@@ -15,6 +15,7 @@ from bot.messages import Inbound
 from bot.store.models import Conversation, RateEvent, Subscriber, TipSeal
 from bot.tips.flow import PROMPTS
 from bot.tips.keys import DEV_PASSPHRASE, unlock
+from tests.conftest import free_port
 from tests.fakes.telegram_api import BOT, GROUP, USER, FakeTelegram, Updates
 from webhook.app import create_app
 
@@ -323,11 +324,7 @@ def test_the_app_wires_services_then_starts_telegram(tg, nlu_data_dir_path, embe
 
 
 def test_the_app_starts_when_telegram_is_unreachable(make_services, sqlite_url):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
+    closed = free_port()
     svc = make_services(sqlite_url, telegram_token=TOKEN, telegram_api_base=f"http://127.0.0.1:{closed}/bot",
                         telegram_webhook_secret=SECRET)
     with TestClient(create_app(services=svc), raise_server_exceptions=False) as client:
