@@ -122,10 +122,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         if getattr(app.state, "services", None) is None:
             app.state.services = bootstrap(settings or Settings())
-        # The model, the content and jieba's dictionary are a few million long-lived objects; without this,
-        # every full collection walks them all and stalls every request for tens of milliseconds.
-        gc.collect()
-        gc.freeze()
+            # The model, the content and jieba's dictionary are a few million long-lived objects; without
+            # this, every full collection walks them all and stalls every request for tens of milliseconds.
+            # Only for a process of its own: a test that passes its services would freeze its garbage too.
+            gc.collect()
+            gc.freeze()
         housekeeping = asyncio.create_task(_housekeeping(app.state.services))
         yield
         housekeeping.cancel()
