@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from bot.messages import PUSH_CHANNELS
 from bot.settings import Settings
 
 
@@ -87,7 +88,7 @@ def check() -> None:
 @click.option("--at", "at", default=None, help="local start time YYYY-MM-DD HH:MM (default: now)")
 @click.option("--audience", "audiences", multiple=True, help="group(s); default: the piece's own")
 @click.option("--county", "counties", multiple=True, help="county code(s); default: the whole city")
-@click.option("--channel", "channels", multiple=True, type=click.Choice(["wechat", "telegram"]))
+@click.option("--channel", "channels", multiple=True, type=click.Choice(PUSH_CHANNELS))
 @click.option("--name", default=None)
 def create(piece: str, at: str | None, audiences: tuple[str, ...], counties: tuple[str, ...],
            channels: tuple[str, ...], name: str | None) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Channel = Literal["web", "wechat", "telegram", "terminal"]
+PUSH_CHANNELS: tuple[str, ...] = ("wechat", "telegram")  # channels that can send first (campaign pushes)
 
 
 @dataclass(frozen=True)

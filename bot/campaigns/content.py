@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from bot.messages import Button, Outbound
+from bot.messages import PUSH_CHANNELS, Button, Outbound
 from bot.store.subscribers import AUDIENCES
 
 TELEGRAM_LIMIT = 4096        # characters in one Telegram message
@@ -123,7 +123,7 @@ class Library(BaseModel):
         for pid, piece in self.pieces.items():
             if piece.id != pid:
                 raise ValueError(f"piece file {pid}.yaml declares id {piece.id!r}")
-            for channel in ("telegram", "wechat"):
+            for channel in PUSH_CHANNELS:
                 out = piece.render(channel, self.values)
                 if self.values and "${" in out.text:
                     raise ValueError(f"piece {pid}: an unknown ${{placeholder}} in the {channel} text")

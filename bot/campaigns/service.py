@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns.content import Library
 from bot.campaigns.quiet import QuietHours
+from bot.messages import PUSH_CHANNELS
 from bot.store.campaign_models import Campaign, Delivery
 from bot.store.models import Subscriber, utcnow
 from bot.store.subscribers import AUDIENCES
@@ -56,9 +57,9 @@ class CampaignService:
         bad = [c for c in counties if self._counties and c not in self._counties]
         if bad:
             raise CampaignError(f"unknown county {bad[0]!r}")
-        bad = [c for c in channels if c not in ("wechat", "telegram")]
+        bad = [c for c in channels if c not in PUSH_CHANNELS]
         if bad:
-            raise CampaignError(f"channel {bad[0]!r} cannot push (wechat or telegram)")
+            raise CampaignError(f"channel {bad[0]!r} cannot push ({' or '.join(PUSH_CHANNELS)})")
 
     def reschedule(self, campaign_id: int, at: datetime) -> Campaign:
         with self._sessions() as session:

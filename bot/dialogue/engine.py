@@ -15,7 +15,7 @@ from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
 from bot.knowledge import MORE_WORDS, KnowledgeBase
-from bot.messages import Button, Inbound, Outbound, Turn
+from bot.messages import PUSH_CHANNELS, Button, Inbound, Outbound, Turn
 from bot.store.subscribers import SubscriberRepository
 from bot.store.uow import UnitOfWork
 from bot.textnorm import normalise
@@ -45,7 +45,7 @@ class Engine:
         riskcheck: RiskCheckHandler,
         flows: dict[str, Flow] | None = None,
         threshold: float = 0.32,
-        push_channels: frozenset[str] = frozenset({"wechat", "telegram"}),
+        push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),
     ) -> None:
         self.nlu = nlu
         self.kb = knowledge
