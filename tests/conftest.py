@@ -94,9 +94,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / 'fundguard.db'}"
         upgrade(url)
         return url
-    url = request.getfixturevalue("postgres_database")
-    _truncate_all(url)
-    return url
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The session's PostgreSQL database, emptied for this test."""
+    _truncate_all(postgres_database)
+    return postgres_database
 
 
 @pytest.fixture

@@ -159,14 +159,11 @@ def _cleanup(h: Harness, client: object) -> None:
 
 
 @pytest.fixture
-def harness(make_services, postgres_database, tmp_path):  # type: ignore[no-untyped-def]
+def harness(make_services, postgres_url, tmp_path):  # type: ignore[no-untyped-def]
     """A fresh database and fake Bot API (30 a second); the test starts its own workers."""
-    from tests.conftest import _truncate_all
-
     client = redis_or_skip()
-    _truncate_all(postgres_database)
     with FakeTelegram(token=TOKEN, rate=30) as tg:
-        h = Harness(postgres_database, tmp_path, tg, make_services(postgres_database))
+        h = Harness(postgres_url, tmp_path, tg, make_services(postgres_url))
         try:
             yield h
         finally:

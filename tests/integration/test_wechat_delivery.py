@@ -110,7 +110,7 @@ def test_a_turn_that_blocks_its_thread_still_gets_success_within_the_budget(open
 
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_tip_step_retried_three_times_is_applied_once(open_wechat, sqlite_url, request, db):
-    url = sqlite_url if db == "sqlite" else request.getfixturevalue("db_url_postgres")
+    url = sqlite_url if db == "sqlite" else request.getfixturevalue("postgres_url")
     wx, services, _ = open_wechat(url)
     assert "县区" in wx.say(USER, "我要举报")
     region = wx.text(USER, "石泉县", msg_id="900000000000001")
@@ -122,18 +122,10 @@ def test_a_tip_step_retried_three_times_is_applied_once(open_wechat, sqlite_url,
     assert PROMPTS["description"] in wx.say(USER, "鑫盛祥瑞农业合作社")
 
 
-@pytest.fixture
-def db_url_postgres(postgres_database):  # type: ignore[no-untyped-def]
-    from tests.conftest import _truncate_all
-
-    _truncate_all(postgres_database)
-    return postgres_database
-
-
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_concurrent_retries_in_two_workers_are_processed_once(open_wechat, sqlite_url, embedded_nlu, api,
                                                               request, db):
-    url = sqlite_url if db == "sqlite" else request.getfixturevalue("db_url_postgres")
+    url = sqlite_url if db == "sqlite" else request.getfixturevalue("postgres_url")
     nlu = SlowNLU(embedded_nlu, delay=0.5)
     wx1, services, _ = open_wechat(url, budget=3.0, nlu=nlu)
     wx2, _, _ = open_wechat(url, budget=3.0, nlu=nlu)  # a second worker on the same database
@@ -152,7 +144,7 @@ def test_concurrent_retries_in_two_workers_are_processed_once(open_wechat, sqlit
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_slow_concurrent_retries_end_in_one_customer_service_message(open_wechat, sqlite_url, embedded_nlu, api,
                                                                      request, db):
-    url = sqlite_url if db == "sqlite" else request.getfixturevalue("db_url_postgres")
+    url = sqlite_url if db == "sqlite" else request.getfixturevalue("postgres_url")
     nlu = SlowNLU(embedded_nlu, delay=0.8)
     wx1, services, _ = open_wechat(url, budget=0.3, nlu=nlu)
     wx2, _, _ = open_wechat(url, budget=0.3, nlu=nlu)
