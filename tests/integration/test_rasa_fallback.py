@@ -125,8 +125,9 @@ def _fallbacks(client: TestClient) -> float:
 @pytest.mark.parametrize("failure", ["stopped", "slow", "garbage", "refuse"])
 def test_rasa_answers_then_the_fallback_then_rasa_again(fake_rasa, embedded_nlu, sqlite_url, tmp_path, caplog,
                                                         failure):
+    clock = [0.0]  # the breaker's clock: the test moves it, so slow turns cannot reach the retry by accident
     parser = FallbackNLU(RasaHTTP(fake_rasa.url, TOKEN, timeout=0.3, intents=TOPICS),
-                         embedded_nlu, retry_after=0.4)
+                         embedded_nlu, retry_after=10.0, clock=lambda: clock[0])
     services = bootstrap(make_settings(tmp_path, sqlite_url), nlu=parser, embedded=embedded_nlu)
     caplog.set_level(logging.DEBUG, logger="nlu.rasa_http")
     with _app(services) as client:
@@ -155,14 +156,14 @@ def test_rasa_answers_then_the_fallback_then_rasa_again(fake_rasa, embedded_nlu,
                                      "garbage": "RasaBadAnswer", "refuse": "RasaRefused"}[failure]
         assert QUESTION not in caplog.text and prepare(QUESTION) not in caplog.text
 
-        time.sleep(0.5)  # past retry_after, Rasa still failing: a probe fails quietly, the fallback answers
+        clock[0] += 11  # past retry_after, Rasa still failing: a probe fails quietly, the fallback answers
         assert say(client, "weather-6", QUESTION)["topic"] == "out_of_scope"
         assert len(_nlu_warnings(caplog)) == 1 and client.get("/readyz").json()["nlu"]["failures"] == 2
 
         if failure == "stopped":
             fake_rasa.start()
         fake_rasa.mode = "ok"
-        time.sleep(0.5)
+        clock[0] += 11
         body = say(client, "weather-7", QUESTION)
         assert (body["topic"], body["confidence"]) == RASA_SAYS  # back to Rasa
         nlu = client.get("/readyz").json()["nlu"]
