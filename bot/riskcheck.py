@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,10 @@ from bot.textnorm import normalise, to_half_width, to_simplified
 WECHAT_PASSIVE_LIMIT = 2048
 VERDICT_WORDS = {"high": "明显高风险", "caution": "需要警惕", "none": "未发现明显危险信号"}
 CORE_FLAGS = frozenset({"guaranteed_principal", "high_return"})
+# flags that make a 6–10% yield a danger sign: a guarantee, or a scheme's disguise
+_BACKED = frozenset({"guaranteed_principal", "referral_reward", "pension_disguise", "crypto_disguise",
+                     "rebate_disguise", "mutual_aid_disguise", "ipo_equity_lure", "leaseback_disguise",
+                     "collectibles_disguise", "charity_disguise"})
 _SENTENCE_END = set("。!?;…")
 _COMPARED = re.compile(r"[比像跟]")
 _RUN_DOWN = re.compile(r"不如|才|只有|太低|不划算|没什么|强多了|低")
@@ -199,21 +203,25 @@ class RiskChecker:
                     return True
         return False
 
-    def _active(self, a: Aligned) -> list[tuple[int, int]]:
-        """The sentences that may raise flags: not warnings, not general questions."""
+    def _active(self, a: Aligned, personal: bool = False, raw: str | None = None) -> list[tuple[int, int]]:
+        """The sentences that may raise flags: not warnings, not general questions. `personal`: the text
+        is a person's own story, so their own ask (这个算不算非法集资啊) and worry (怕是骗局, 老板跑路了)
+        are no warning."""
         ctx = self.lexicon.context
         spans = self._pieces(a)
         if not spans:
             return []  # only emoji or punctuation
-        warnings = [is_warning(a.norm[s:e], ctx) for s, e in spans]
+        said = _masked(a.norm, ctx.personal_ignore_re) if personal else a.norm
+        warnings = [is_warning(said[s:e], ctx) for s, e in spans]
         # a text is a warning from an authority when its first sentence or a warning names one
         # (警方提醒, 据报道, 处非办); a pitch that merely claims one (金融办备案) is not
-        voices = [a.norm[s:e] for (s, e), w in zip(spans, warnings, strict=True) if w] + [a.norm[slice(*spans[0])]]
+        voices = [said[s:e] for (s, e), w in zip(spans, warnings, strict=True) if w] + [said[slice(*spans[0])]]
         if any(warnings) and any(m in v for v in voices for m in ctx.authority_markers):
             return []
+        asked = raw if raw is not None else a.norm  # the question words before the ask was masked
         return [
             (s, e) for (s, e), warn in zip(spans, warnings, strict=True)
-            if not warn and not is_generic_question(a.norm[s:e], ctx)
+            if not warn and not is_generic_question(asked[s:e], ctx)
         ]
 
     def _rate_flag(self, rates: list[RateHit]) -> RateHit | None:
@@ -230,9 +238,14 @@ class RiskChecker:
         """The text, normalised, aligned to the input and with variant spellings respelled."""
         return respell(align(text), self.lexicon.variant_re, self.lexicon.variants)
 
-    def analyse(self, text: str) -> RiskReport:
+    def analyse(self, text: str, personal: bool = False) -> RiskReport:
+        """The flags a text raises. `personal`: the text is a person telling their own case (a question, a
+        story, a voice transcript), not a pasted pitch: see `_active`."""
         lex, a = self.lexicon, self.prepare(text)
-        active = self._active(a)
+        raw = None
+        if personal:  # their own ask (这个算不算非法集资啊, 有没有风险) is neither a warning nor a claim
+            raw, a = a.norm, replace(a, norm=_masked(a.norm, lex.context.ask_re))
+        active = self._active(a, personal, raw)
         active_text = " ".join(a.norm[s:e] for s, e in active)
         rates = [r for r in find_rates(a.norm) if any(s <= r.start < e for s, e in active)]
         # any `needs_any` list is met by a stated yield; the shared money list also by a sum of money
@@ -251,6 +264,9 @@ class RiskChecker:
         known = [r.annual for r in rates if r.annual is not None]
         annual = round(max(known), 6) if known else None
         raising = self._rate_flag(rates)
+        if raising is None and _BACKED & set(hits):  # 保本 + 年化8%: a guaranteed 6–10% is no ordinary yield
+            raising = max((r for r in rates if r.annual is not None and r.annual >= lex.guaranteed_threshold),
+                          key=lambda r: r.annual or 0.0, default=None)
         if raising is not None:
             hits["high_return"] = (raising.start, raising.end)
         repay = next((r for r in rates if r.repays), None)  # 一年后返还2400元 on 2000: principal promised
@@ -281,6 +297,11 @@ class RiskChecker:
             and report.annual_rate >= self.lexicon.threshold
             and any(w in norm for w in self.lexicon.context.money_words)
         )
+
+
+def _masked(text: str, pattern: re.Pattern[str] | None) -> str:
+    """`text` with every match of `pattern` turned into commas: same length, so spans still hold."""
+    return pattern.sub(lambda m: "," * len(m.group()), text) if pattern is not None else text
 
 
 def _percent(rate: float) -> str:

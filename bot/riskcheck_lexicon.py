@@ -126,16 +126,20 @@ class ContextWords(BaseModel):
     question_patterns: list[str]       # a sentence asking about a kind of product, not quoting an offer
     claim_patterns: list[str]          # 他说, 告诉我, a figure …: the question quotes a concrete offer
     money_words: list[str]             # investment vocabulary for looks_like_pitch
+    # a person describing their own case (俺家老头子…中不中): their own ask and worry is no warning
+    ask_patterns: list[str] = Field(default_factory=list)        # 这个算不算非法集资啊, 中不中 …: masked out
+    personal_cue_ignores: list[str] = Field(default_factory=list)  # 骗局, 跑路 …: no warning in their story
 
     @field_validator(
         "warning_cues", "warning_exceptions", "cue_negations", "authority_markers", "official_markers", "negations",
-        "negation_exceptions", "clause_negations", "money_words",
+        "negation_exceptions", "clause_negations", "money_words", "personal_cue_ignores",
     )
     @classmethod
     def _words(cls, v: list[str]) -> list[str]:
         return _norm_words(v)
 
-    @field_validator("narrative_patterns", "question_patterns", "claim_patterns", "contrast_patterns", "intro_patterns")
+    @field_validator("narrative_patterns", "question_patterns", "claim_patterns", "contrast_patterns", "intro_patterns",
+                     "ask_patterns")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
         return _compile_all(v)
@@ -164,12 +168,34 @@ class ContextWords(BaseModel):
     def claim_re(self) -> re.Pattern[str]:
         return _alternation([], self.claim_patterns)  # type: ignore[return-value]
 
+    @cached_property
+    def ask_re(self) -> re.Pattern[str] | None:
+        return _alternation([], self.ask_patterns)
+
+    @cached_property
+    def personal_ignore_re(self) -> re.Pattern[str] | None:
+        return _alternation(self.personal_cue_ignores)
+
+
+class DepositRate(BaseModel):
+    """What a one-year bank deposit pays today: the comparison in every reply. An office updates it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    percent: float = Field(default=1.5, gt=0, le=20)  # the figure the multiple is computed against
+    text: str = Field(default="1%到2%", min_length=1, max_length=20)  # how the reply says it
+    as_of: str = ""  # when it was last checked, for the office
+
 
 class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
     version: int = 1
     high_return_threshold: float = Field(default=10.0, gt=0, le=100)  # percent a year, simple interest
+    # a yield from this rate up raises high_return when it comes with a guarantee or a disguise (保本 + 年化8%):
+    # the regulator's rule of thumb (6% 打问号, 8% 很危险, 10%以上 准备损失全部本金)
+    guaranteed_return_threshold: float = Field(default=6.0, gt=0, le=100)
+    deposit_rate: DepositRate = Field(default_factory=lambda: DepositRate())
     money: list[str] = Field(default_factory=list)  # shared investment vocabulary (a YAML anchor for needs_any)
     variants: dict[str, str] = Field(default_factory=dict)  # variant spelling → usual form (利西 → 利息)
     flags: dict[str, FlagEntry]
@@ -218,6 +244,11 @@ class Lexicon(BaseModel):
     def threshold(self) -> float:
         """The high-return threshold as a fraction a year (0.10 for 10%)."""
         return self.high_return_threshold / 100
+
+    @property
+    def guaranteed_threshold(self) -> float:
+        """From this yearly rate up (0.06), a yield that comes with a guarantee or a disguise is high."""
+        return self.guaranteed_return_threshold / 100
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], spec_dir: Path | None = None) -> Lexicon:

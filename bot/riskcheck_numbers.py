@@ -59,6 +59,7 @@ _PCT = re.compile(
     rf"|(?P<pct>{NUM})\s*(?P<pt>%|个点)"
     rf"|(?:(?P<kw>月利率|年利率|日利率|月息|年息|日息|月利|年利|日利|利息)\s*)(?P<fen>{NUM})\s*(?P<unit>分|厘){_FD.format('fd')}(?!之)"
     rf"|(?P<fen2>{NUM})\s*(?P<unit2>分|厘){_FD.format('fd2')}\s*(?:的)?\s*(?:利|息)"
+    r"|(?P<kw2>日息|日利|日化|日收益|月息|月利)\s*千(?P<pm>[一二两三四五六七八九\d](?:点[一二三四五六七八九\d])?)(?![百十万分])"
 )
 _PER = (r"每天|每日|天天|一天|日日|每个?(?:周|星期)[一二三四五六日天末]?|一周|每个?月|月月|一个月|每个?季度?|每年|一年|"
         r"年底|年终|(?:年|月|日)(?=返|分红|收益|利息|息)")
@@ -84,6 +85,10 @@ _LUMP = re.compile(
 _EVENT = re.compile(
     r"(?:后|以后|之后)[^\d,。;!?]{0,6}?(?P<v>拿回|收回|返还|退还|到手|收到|获得|可得|得到|领取|回来|到账|返|回馈)"
     rf"[^\d,。;!?]{{0,3}}?(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?P<u>元|块钱|块|万元|万)?"
+)
+_SWAP = re.compile(  # 捐一万返两万, 投五千还你八千: paid in, paid back more (a year when no period is said)
+    rf"(?:投|存|捐|交|充值|充|买|入股|放进去|放)\s*(?P<dep>{NUM})\s*(?P<u>元|块钱|块|万元)?[^\d,。;!?:%]{{0,3}}?"
+    rf"(?:返还|返|还给你|还你|还您|给你|给您|变成|变|拿回|收回|退)\s*(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
 )
 _TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "收到", "回来", "到账", "连本带利"})
 _PRINCIPAL = re.compile(
@@ -226,16 +231,17 @@ def _percent_hits(text: str) -> list[RateHit]:
     hits = []
     for m in _PCT.finditer(text):
         g = m.groupdict()
-        key = next(k for k in ("p100", "pct", "p1000", "p10000", "fen", "fen2") if g[k])
-        value = (parse_number(g[key]) or 0.0) / {"p1000": 10, "p10000": 100}.get(key, 1)
+        key = next(k for k in ("p100", "pct", "p1000", "p10000", "fen", "fen2", "pm") if g[k])
+        value = (parse_number(g[key]) or 0.0) / {"p1000": 10, "p10000": 100, "pm": 10}.get(key, 1)
         tenth = g["fd"] or g["fd2"]
         value += (parse_number(tenth) or 0.0) / 10 if tenth else 0.0
         if not value:
             continue
         near = _period_near(text, m.start(), m.end())
-        period, per_year, strong = near.name, near.per_year, near.strong or bool(g["fen"] or g["fen2"])
-        if g["kw"]:
-            period = {"月": "month", "年": "year", "日": "day"}.get(g["kw"][0], period)
+        period, per_year, strong = near.name, near.per_year, near.strong or bool(g["fen"] or g["fen2"] or g["pm"])
+        kw = g["kw"] or g["kw2"]  # 日息千三 = 千分之三 a day
+        if kw:
+            period = {"月": "month", "年": "year", "日": "day"}.get(kw[0], period)
             per_year = PERIODS_PER_YEAR.get(period or "year", per_year)
         lo, hi = _clause_bounds(text, m.start(), m.end(), 12, 8)
         beside = near.name in ("day", "week", "month") and near.dist <= 4  # 一天稳定两个点
@@ -324,6 +330,12 @@ def _payout_hits(text: str) -> list[RateHit]:
         gain = (amount - deposit if total else amount) / deposit
         annual = gain * 365 / (count * _DAYS[m.group("u")])
         hits.append(RateHit(annual, m.start(), m.end(), "span", "lump", True, total))
+    for m in _SWAP.finditer(text):
+        dep, amount = parse_number(m.group("dep")), parse_number(m.group("amt"))
+        if dep and amount and amount > dep and _is_money(m.group("dep"), m.group("u")):
+            near = _period_near(text, m.start(), m.end())
+            per_year = near.per_year if near.name in ("span", "year") else 1.0
+            hits.append(RateHit((amount / dep - 1) * per_year, m.start(), m.end(), "year", "lump", True, True))
     for m in _EVENT.finditer(text):  # a sum paid back after an event, no period said: over one year
         amount = parse_number(m.group("amt"))
         deposit = _principal(principals, amounts, m.start(), m.end(), 0.0)
