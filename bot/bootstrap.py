@@ -17,6 +17,7 @@ from bot.dialogue.engine import Engine
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
+from bot.dialogue.verdict import VerdictHandler
 from bot.knowledge import KnowledgeBase, load_topic_ids
 from bot.offices import OfficeDirectory
 from bot.riskcheck import RiskChecker, render_reply
@@ -163,6 +164,7 @@ def bootstrap(
         states=StateRepository(drafts),
         subscribe=SubscribeFlow(counties, resolve_county, lambda chat_id: drafts.encrypt_json(chat_id)),
         riskcheck=RiskCheckHandler(risk, render_reply, kb.title),
+        verdict=VerdictHandler(risk, kb, offices),
         flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
         threshold=settings.nlu_threshold,
     )

@@ -184,6 +184,21 @@ def riskcheck_eval(which: str, errors: bool, lexicon: str | None) -> None:
     sys.exit(run(tuple(SETS) if which == "all" else (which,), lexicon, errors))
 
 
+@main.group()
+def verdict() -> None:
+    """Personal verdicts: described situations and multi-turn dialogues."""
+
+
+@verdict.command("eval")
+@click.option("--part", "parts", multiple=True, type=click.Choice(["dev", "holdout", "all"]),
+              help="dev: odd ids (errors printed); holdout: even ids (scores only); default both")
+def verdict_eval(parts: tuple[str, ...]) -> None:
+    """Score the held-out situations and dialogues through the engine (flags, verdicts, dialogue turns)."""
+    from bot.verdict_eval import main as run
+
+    raise SystemExit(run(parts or ("dev", "holdout")))
+
+
 def _register() -> None:
     from bot.cli_tips import office, tips
 

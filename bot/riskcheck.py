@@ -224,13 +224,15 @@ class RiskChecker:
             if not warn and not is_generic_question(asked[s:e], ctx)
         ]
 
-    def _rate_flag(self, rates: list[RateHit]) -> RateHit | None:
-        """The stated yield that raises high_return, if any: the highest one."""
+    def _rate_flag(self, rates: list[RateHit], backed: bool = False) -> RateHit | None:
+        """The stated yield that raises high_return, if any: the highest one. A payout on a deposit not said
+        raises it when daily or weekly, or (`backed`: with a scheme's disguise or a guarantee) at any period."""
         t = self.lexicon.threshold
+        periods = ("day", "week", "month", "year") if backed else ("day", "week")
         raising = [
             r for r in rates
             if (r.annual is not None and r.annual >= t)
-            or (r.annual is None and r.strong and r.period in ("day", "week"))
+            or (r.annual is None and r.strong and r.period in periods)
         ]
         return max(raising, key=lambda r: r.annual or 0.0, default=None)
 
@@ -263,7 +265,7 @@ class RiskChecker:
                     break
         known = [r.annual for r in rates if r.annual is not None]
         annual = round(max(known), 6) if known else None
-        raising = self._rate_flag(rates)
+        raising = self._rate_flag(rates, backed=bool(_BACKED & set(hits)))
         if raising is None and _BACKED & set(hits):  # 保本 + 年化8%: a guaranteed 6–10% is no ordinary yield
             raising = max((r for r in rates if r.annual is not None and r.annual >= lex.guaranteed_threshold),
                           key=lambda r: r.annual or 0.0, default=None)

@@ -69,6 +69,7 @@ class FlagEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
     why: str = Field(min_length=4, max_length=40)
+    short: str = Field(default="", max_length=20)  # the reason in a few words, for a verdict's first screen
     topic: str
     phrases: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)

@@ -50,7 +50,7 @@ _PERIOD_WORDS = [  # (regex, period, is it a yield word by itself)
 ]
 _PERIOD_RE = [(re.compile(p), per, strong) for p, per, strong in _PERIOD_WORDS]
 _SPAN_RE = re.compile(rf"({NUM}|半)\s*(个)?\s*(小时|天|日|周|星期|礼拜|个月|月|年)(?![期代级前底初末龄度纪])")
-_YIELD_WORD = re.compile(r"收益|回报|利息|利率|息|返|分红|年化|赚|红利|派息|租金|溢价|盈利|利润|补贴|回馈|增值|升值")
+_YIELD_WORD = re.compile(r"收益|回报|利息|利率|息|返|分红|年化|赚|红利|派息|租金|溢价|加价|盈利|利润|补贴|回馈|增值|升值|本金加|回购")
 _CLAUSE_END = frozenset(",;:!?。，；：！？")
 
 _FD = r"(?P<{}>[一二三四五六七八九\d](?![\d.万千百元块]))?"  # 一分五 = 1.5 分
@@ -78,8 +78,8 @@ _PAIR = re.compile(  # 一万块一周五百, 十万一年两万: deposit, perio
     rf"\s*(?:就|能|可以|可)?\s*(?P<amt>{NUM}){_AFTER_AMOUNT}"
 )
 _LUMP = re.compile(
-    rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>小时|天|日|周|星期|个月|月|年)\s*,?\s*(?:后|内|之后|到期|期满|出局)[^。;!?]{{0,14}}?"
-    r"(?P<v>拿回|收回|返还|退还|到手|变成|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返)"
+    rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>小时|天|日|周|星期|个月|月|年)\s*,?\s*(?:(?:以后|后|内|之后|到期|期满|出局)[^。;!?]{{0,14}}?)?"
+    r"(?P<v>拿回|收回|返还|退还|到手|变成|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返|拿到|拿)"
     rf"[^\d,。;!?]{{0,3}}?(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?:元|块钱|块|万元|万)?"
 )
 _EVENT = re.compile(
@@ -88,9 +88,12 @@ _EVENT = re.compile(
 )
 _SWAP = re.compile(  # 捐一万返两万, 投五千还你八千: paid in, paid back more (a year when no period is said)
     rf"(?:投|存|捐|交|充值|充|买|入股|放进去|放)\s*(?P<dep>{NUM})\s*(?P<u>元|块钱|块|万元)?[^\d,。;!?:%]{{0,3}}?"
-    rf"(?:返还|返|还给你|还你|还您|给你|给您|变成|变|拿回|收回|退)\s*(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
+    rf"(?:返还|返|还给你|还你|还您|还|给你|给您|变成|变|拿回|收回|退)\s*(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
 )
 _TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "收到", "回来", "到账", "连本带利"})
+_FLOOR = re.compile(  # 一股五千保底分一千: a guaranteed payout with no period is a year's
+    rf"(?:保底|固定|每股|一股)\s*(?:每年|一年)?\s*(?:分红|分|返|给|拿)\s*(?P<amt>{NUM}){_AFTER_AMOUNT}"
+)
 _PRINCIPAL = re.compile(
     r"(?:投资|投入|投了|投|存入|存进|存了|存|充值|充了|充|交了|交|缴纳|缴|入股|认购|购买|买了|买|拿出|放进|放了|"
     r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押|只要|只需|仅需)[^\d,。;!?:之%]{0,4}?"
@@ -99,7 +102,7 @@ _PRINCIPAL = re.compile(
 )
 _MONEY_AMOUNT = re.compile(rf"(?P<a>{NUM})(?P<u>\s*(?:元|块钱|块|万元|万))?")
 _MULT = re.compile(
-    rf"翻\s*(?:了)?\s*(?P<n>{NUM})?\s*(?P<u>倍|番)|(?P<m>{NUM})\s*倍\s*(?:的)?(?:收益|回报|利润|回款|回购)"
+    rf"翻\s*(?:了)?\s*(?P<n>{NUM})?\s*(?P<u>倍|番)|(?P<m>{NUM})\s*倍\s*(?:的)?(?:价钱|价格|价)?\s*(?:的)?(?:收益|回报|利润|回款|回购|回收|买回|收回)"
     rf"|(?:(?P<up>升值|增值|涨了?)|返还?|回报|收益|赚了?|至少|起码|最少|收到|拿到|拿回|拿|得到|获得|变成?)\s*(?:了|到)?"
     rf"\s*(?P<r>{NUM})\s*倍"
 )
@@ -323,8 +326,10 @@ def _payout_hits(text: str) -> list[RateHit]:
         amount, count = parse_number(m.group("amt")), 0.5 if m.group("n") == "半" else parse_number(m.group("n"))
         if not amount or not count:
             continue
-        total = m.group("v") in _TOTAL_VERBS
         deposit = _principal(principals, amounts, m.start(), m.end(), 0.0)
+        # 捐一千半年以后返一千五, 七天以后拿一千二: more than was paid in is the whole sum paid back
+        total = m.group("v") in _TOTAL_VERBS or (m.group("v") in ("返", "拿", "拿到") and bool(deposit)
+                                                 and amount > (deposit or 0))
         if not deposit or (total and amount <= deposit):
             continue
         gain = (amount - deposit if total else amount) / deposit
@@ -332,10 +337,15 @@ def _payout_hits(text: str) -> list[RateHit]:
         hits.append(RateHit(annual, m.start(), m.end(), "span", "lump", True, total))
     for m in _SWAP.finditer(text):
         dep, amount = parse_number(m.group("dep")), parse_number(m.group("amt"))
-        if dep and amount and amount > dep and _is_money(m.group("dep"), m.group("u")):
+        if dep and amount and amount > dep and (_is_money(m.group("dep"), m.group("u")) or "万" in m.group("amt")):
             near = _period_near(text, m.start(), m.end())
             per_year = near.per_year if near.name in ("span", "year") else 1.0
             hits.append(RateHit((amount / dep - 1) * per_year, m.start(), m.end(), "year", "lump", True, True))
+    for m in _FLOOR.finditer(text):
+        amount = parse_number(m.group("amt"))
+        deposit = _principal(principals, amounts, m.start(), m.end(), amount or 0.0, bare) if amount else None
+        if amount and deposit and not _period_near(text, m.start(), m.end()).name:
+            hits.append(RateHit(amount / deposit, m.start(), m.end(), "year", "payout", True))
     for m in _EVENT.finditer(text):  # a sum paid back after an event, no period said: over one year
         amount = parse_number(m.group("amt"))
         deposit = _principal(principals, amounts, m.start(), m.end(), 0.0)

@@ -14,6 +14,7 @@ from bot.dialogue.context import Ctx, is_cancel, turn
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
+from bot.dialogue.verdict import VerdictHandler
 from bot.knowledge import MORE_WORDS, KnowledgeBase
 from bot.messages import PUSH_CHANNELS, Button, Inbound, Outbound, Turn
 from bot.store.subscribers import SubscriberRepository
@@ -25,6 +26,11 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 2000
 PRIVATE_FLOWS = frozenset({"tip", "status"})
 TIP_REQUEST = re.compile(r"^(我|俺|咱)?(要|想|想要|需要)(实名|匿名)?(举报|检举|揭发|告发|反映)")
+# 举报他们 / 举报石泉县鑫盛合作社…: a bare 举报 opens a tip too, unless it asks about reporting (举报有奖励吗)
+TIP_BARE = re.compile(
+    r"^(我|俺|咱)?(实名|匿名)?(举报|检举|揭发|告发)(?!电话|热线|方式|渠道|途径|奖|有|会|能|可以|要|需要|怎么|咋|的|了|过)"
+)
+_ASKS = re.compile(r"[?？]|吗|么|嘛|怎么|咋|如何|什么|啥|多少|哪|能不能|可不可以|有没有|会不会|是不是")
 
 
 class Flow(Protocol):
@@ -43,6 +49,7 @@ class Engine:
         states: StateRepository,
         subscribe: SubscribeFlow,
         riskcheck: RiskCheckHandler,
+        verdict: VerdictHandler | None = None,
         flows: dict[str, Flow] | None = None,
         threshold: float = 0.32,
         push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),
@@ -53,6 +60,7 @@ class Engine:
         self._keyer = keyer
         self._states = states
         self._risk = riskcheck
+        self._verdict = verdict
         self._flows: dict[str, Any] = {"subscribe": subscribe, "riskcheck": riskcheck, **(flows or {})}
         self._threshold = threshold
         self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
@@ -107,21 +115,41 @@ class Engine:
         status = self._flows.get("status")
         if status is not None and status.has_code(ctx.text):
             return status.start(ctx)  # a receipt code never goes to the NLU
-        if "tip" in self._flows and TIP_REQUEST.match(ctx.norm):
+        if "tip" in self._flows and self._is_tip_request(ctx):
             return self._flows["tip"].start(ctx)  # nor does the first message of a tip
         if ctx.text in self._buttons:
             return self._dispatch(ctx, self._buttons[ctx.text], None)
         if ctx.norm in MORE_WORDS and state.data.get("last_topic"):
+            more_case = self._verdict.more(ctx) if self._verdict is not None else None
+            if more_case is not None:
+                return more_case
             more = self.kb.more(state.data["last_topic"])
             if more is not None:
                 return Turn((more,), state.data["last_topic"], state.data["last_topic"], 1.0)
+        if self._verdict is not None:
+            follow = self._verdict.follow_up(ctx)
+            if follow is not None:
+                return follow
+            about = self._verdict.correction(ctx.norm)
+            if about is not None:  # 不是，我是说养老院那个: answer what they meant
+                ctx = Ctx(ctx.msg, about, about, state, ctx.session, ctx.key, ctx.after_commit)
         if ctx.msg.forwarded or self._risk.is_pitch(ctx.text):
             return self._risk.check(ctx, ctx.text)
         parse = await self.nlu.parse(ctx.text)
         metrics.observe_parse(parse.backend)
+        if self._verdict is not None and parse.intent not in _NO_VERDICT:
+            report = self._verdict.assess(ctx.text)
+            if report is not None:  # they told what they were promised: the verdict is the answer
+                topic = parse.intent if parse.confidence >= self._threshold else None
+                return self._verdict.verdict(ctx, report, topic, parse.confidence)
         if parse.confidence < self._threshold and parse.intent != "out_of_scope":
             return self._clarify(ctx, parse)
         return self._dispatch(ctx, parse.intent, parse)
+
+    def _is_tip_request(self, ctx: Ctx) -> bool:
+        if TIP_REQUEST.match(ctx.norm):
+            return True
+        return TIP_BARE.match(ctx.norm) is not None and not _ASKS.search(ctx.norm) and ctx.text not in self._buttons
 
     def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
         confidence = parse.confidence if parse else 1.0
@@ -156,5 +184,7 @@ class Engine:
                     buttons=["什么是非法集资", "帮我看看靠不靠谱", "我要举报"])
 
 
+# intents after which a message is not a case to judge (a receipt query, a subscription)
+_NO_VERDICT = frozenset({"report_status", "subscribe", "unsubscribe", "greet", "thanks_bye"})
 _FLOW_TOPIC = {"tip": "report_start", "subscribe": "subscribe", "riskcheck": "risk_check",
                "status": "report_status"}

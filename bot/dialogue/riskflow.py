@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -87,6 +88,9 @@ class RiskCheckHandler:
     def check(self, ctx: Ctx, text: str, confidence: float = 1.0) -> Turn:
         report = self._checker.analyse(text)
         ctx.state.data["last_topic"] = TOPIC
+        if report.flags:  # kept sealed, so that "我要举报他们" can offer the text they pasted
+            ctx.state.case = {"text": text[:600], "flags": report.flag_ids, "verdict": report.verdict,
+                              "topic": TOPIC, "rate": report.annual_rate, "at": time.time()}
         learn = []
         for flag in report.flags:
             if flag.topic not in learn and flag.topic != "red_flags":

@@ -1,11 +1,14 @@
 """Conversation state: which flow a person is in, stored per keyed hash of (channel, user).
 
 A tip draft is confidential: it lives in `secret`, which is written to the database only encrypted
-(the draft cipher) and is erased when the flow ends.
+(the draft cipher) and is erased when the flow ends. The situation a person last described (`case`: their
+words, the flags it raised) is kept the same way, so that a follow-up ("那怎么办", "我要举报他们") is
+understood; it is dropped after CASE_TTL seconds or when a tip takes it over.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,12 +22,23 @@ class DraftCipher(Protocol):
     def decrypt_json(self, token: str) -> Any: ...
 
 
+CASE_TTL = 30 * 60
+_SEALED_KEYS = frozenset({"draft", "case"})
+
+
 @dataclass
 class State:
     flow: str | None = None
     step: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     secret: dict[str, Any] | None = None
+    case: dict[str, Any] | None = None  # the situation last described, sealed at rest like a draft
+
+    def fresh_case(self, now: float | None = None) -> dict[str, Any] | None:
+        """The case, if it was described in the last CASE_TTL seconds."""
+        if self.case and (now or time.time()) - float(self.case.get("at", 0)) <= CASE_TTL:
+            return self.case
+        return None
 
     def enter(self, flow: str, step: str) -> None:
         self.flow, self.step, self.secret = flow, step, None
@@ -46,13 +60,17 @@ class StateRepository:
         row = session.get(Conversation, key)
         if row is None:
             return State()
-        secret = None
+        secret, case = None, None
         if row.sealed:
             try:
-                secret = self._cipher.decrypt_json(row.sealed)
+                sealed = self._cipher.decrypt_json(row.sealed)
             except Exception:  # a draft sealed under an old key cannot be read: start afresh
                 return State(data=dict(row.data or {}))
-        return State(row.flow, row.step, dict(row.data or {}), secret)
+            if isinstance(sealed, dict) and sealed and set(sealed) <= _SEALED_KEYS:
+                secret, case = sealed.get("draft"), sealed.get("case")
+            else:  # written before cases were kept: the draft alone
+                secret = sealed
+        return State(row.flow, row.step, dict(row.data or {}), secret, case)
 
     def save(self, session: Session, key: str, state: State) -> None:
         row = session.get(Conversation, key)
@@ -60,5 +78,6 @@ class StateRepository:
             row = Conversation(key=key)
             session.add(row)
         row.flow, row.step, row.data = state.flow, state.step, dict(state.data)
-        row.sealed = self._cipher.encrypt_json(state.secret) if state.secret else None
+        sealed = {k: v for k, v in (("draft", state.secret), ("case", state.case)) if v}
+        row.sealed = self._cipher.encrypt_json(sealed) if sealed else None
         row.updated_at = utcnow()

@@ -34,6 +34,9 @@ _REQUEST = re.compile(
     r"^(我要|我想|想|要|我)?(实名|匿名)?(举报|反映|报告|告发|投诉|检举|揭发)(一下|个事|一个)?[:：,，。\s]*"
 )
 
+YES_WORDS = frozenset({"对", "是", "是的", "对的", "没错", "可以", "行", "好", "好的", "嗯", "中", "就这样", "用这段",
+                       "确认"})
+PREFILL = "您刚才说的情况，我先记作举报内容：\n「{}」\n对吗？对就回复“对”；要改就直接把新的说给我，或者回复“重新说”。"
 PROMPTS = {
     "region": "这件事发生在哪个县区？",
     "subject": "涉及的公司、店铺、微信群或个人叫什么？知道多少写多少。",
@@ -44,6 +47,10 @@ PROMPTS = {
     "contact": "最后，您想匿名还是实名？\n· 回复“匿名”：不留任何身份信息。"
                "\n· 实名：回复您的姓名和电话（只有实名举报才能领奖励）。",
 }
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class TipFlow:
@@ -66,11 +73,18 @@ class TipFlow:
         draft: dict = {"evidence_notes": [], "images": []}
         ctx.state.secret = draft
         rest = _REQUEST.sub("", ctx.norm)
+        intro = ("好的，我来帮您记录。您的举报会加密保存，只有负责的处非办能看到，我们不会泄露您的身份；"
+                 "可以匿名，只有想领奖励时才需要实名。\n随时回复“取消”就放弃，填写的内容会全部删除。\n\n")
+        case = ctx.state.fresh_case()
+        ctx.state.case = None  # what they described now belongs to the tip's sealed draft, or to nothing
         if len(rest) >= 6:
             draft["first"] = ctx.text
             self._pick_up(ctx, draft, ctx.text, region=True)
-        intro = ("好的，我来帮您记录。您的举报会加密保存，只有负责的处非办能看到，我们不会泄露您的身份；"
-                 "可以匿名，只有想领奖励时才需要实名。\n随时回复“取消”就放弃，填写的内容会全部删除。\n\n")
+        elif case is not None:  # 我要举报他们, after describing it: offer their own words, never file them silently
+            draft["description"], draft["prefill_pending"] = case["text"], True
+            self._pick_up(ctx, draft, case["text"], region=True)
+            return self._ask(ctx, intro + PREFILL.format(_clip(case["text"])), "description", ["对", "重新说"],
+                             confidence)
         return self._ask_next(ctx, intro, confidence)
 
     def _allowed(self, ctx: Ctx) -> bool:
@@ -103,6 +117,14 @@ class TipFlow:
             draft["region_text"] = text
         elif slot == "subject":
             draft["subject"] = text
+            self._pick_up(ctx, draft, text)
+        elif slot == "description" and draft.pop("prefill_pending", False):
+            if norm in YES_WORDS:
+                return self._ask_next(ctx, "好的，就按这段记。\n")
+            if norm in ("重新说", "不对", "不是", "重说", "不用这段"):
+                draft.pop("description", None)
+                return self._ask(ctx, PROMPTS["description"], "description")
+            draft["description"] = text  # what they typed instead is the description
             self._pick_up(ctx, draft, text)
         elif slot == "description":
             if len(norm) < 4:
@@ -219,8 +241,7 @@ class TipFlow:
 
     def _summary(self, draft: dict) -> str:
         office = self.offices.get(draft.get("region") or "") or self.offices.city
-        desc = draft.get("description", "")
-        desc = desc if len(desc) <= 120 else desc[:120] + "…"
+        desc = _clip(draft.get("description", ""))
         contact = draft.get("contact", "")
         if contact != "匿名":
             contact = "实名（" + _PHONE.sub(lambda m: m.group(1)[:3] + "****", contact) + "）"

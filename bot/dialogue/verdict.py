@@ -1,0 +1,162 @@
+"""A personal verdict: what a person tells of their own case, answered about *their* case.
+
+    a message that describes a promise (投十万每年返一万二, 到期退本, 拉一个人奖励五百, 养老床位 …)
+        ──► verdict on their case (the flags, each with the phrase that raised it) + the topic's advice
+            the case is kept, sealed, for half an hour:
+            "那怎么办"            ──► what to do now, for that case
+            "我已经投了五万"        ──► what to do once money is in
+            "更多"                ──► each flag's reason, the yield against a deposit, the legal basis
+            "不是，我是说养老院那个"  ──► the correction is answered afresh
+            "我要举报他们"          ──► the tip flow, offering their description (bot.tips.flow)
+
+The words are the person's own: they stay in the sealed conversation state, never in logs.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from bot.dialogue.context import Ctx
+from bot.messages import Button, Outbound, Turn
+from bot.riskcheck import RiskChecker, RiskReport
+from bot.riskcheck_reply import render_details, render_personal
+
+WHAT_NOW = re.compile(
+    r"(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做|怎么处理|咋处理|怎么整|如何是好|怎么搞|咋搞|下一步|该干啥|该做啥|"
+    r"该咋|该怎么|要咋|要怎么|应该干嘛|那我呢|然后呢|接下来)"
+)
+INVESTED = re.compile(
+    r"(已经|都|早就|早|刚|前几天|前阵子|上个?月|上周|去年|前年|年初)[^,。!?]{0,6}(投|交|存|买|充|转|打|入|给)"
+    r"|(投|交|存|买|充|转|打)(了|进去了?|过)[^,。!?]{0,6}(\d|[一二两三四五六七八九十几百千万])"
+    r"|(投|交|存|买|充|转|打)(了|过)?(钱|款)了"
+)
+CORRECTION = re.compile(
+    r"^(不是|不对|不不|没有没有|我是说|我说的是|我问的是|我想问的是|我指的是|说的是|是说)[,.!。\s]*"
+    r"(我是说|我说的是|我问的是|说的是|是|问的是)?[,.!。\s]*"
+)
+_FOLLOW_MAX = 16  # a follow-up is short: longer text is a new message
+# topics that can carry a verdict as they are; any other topic gives way to the flags' own topic
+_SCHEME_TOPICS = frozenset({
+    "red_flags", "four_features", "definition", "legit_finance", "group_elderly", "group_student",
+    "group_finance_staff", "group_civil_servant", "law_participant_loss", "law_promoter_liability",
+    "victim_what_to_do", "case_disposal",
+})
+CASE_TEXT_MAX = 600
+
+
+class Knowledge(Protocol):
+    def answer(self, topic: str) -> Outbound: ...
+    def more(self, topic: str) -> Outbound | None: ...
+
+
+class Offices(Protocol):
+    def resolve(self, text: str) -> Any: ...
+
+
+class VerdictHandler:
+    def __init__(self, checker: RiskChecker, knowledge: Knowledge, offices: Offices | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._checker = checker
+        self._kb = knowledge
+        self._offices = offices
+        self._clock = clock
+
+    # -- the verdict ----------------------------------------------------------------------------------
+    def assess(self, text: str) -> RiskReport | None:
+        """The flags of what the person describes; None when they describe no promise."""
+        report = self._checker.analyse(text, personal=True)
+        return report if report.flags else None
+
+    def verdict(self, ctx: Ctx, report: RiskReport, topic: str | None, confidence: float = 1.0) -> Turn:
+        topic = self._topic(report, topic)
+        ctx.state.case = {"text": ctx.text[:CASE_TEXT_MAX], "flags": report.flag_ids, "verdict": report.verdict,
+                          "topic": topic, "rate": report.annual_rate, "at": self._clock()}
+        ctx.state.data["last_topic"] = topic
+        ctx.state.data["more"] = "case"
+        first = Outbound(render_personal(report, self._checker.lexicon))
+        replies = [first]
+        if topic != "risk_check":
+            advice = self._kb.answer(topic)
+            replies.append(Outbound(advice.text, self._buttons(advice.buttons)))
+        else:
+            replies[0] = Outbound(first.text, self._buttons(()))
+        return Turn(tuple(replies), topic, topic, confidence, red_flags=tuple(report.flag_ids))
+
+    def _topic(self, report: RiskReport, topic: str | None) -> str:
+        if topic and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS):
+            return topic
+        for flag in report.flags:
+            if flag.topic != "red_flags":
+                return flag.topic
+        return "risk_check"
+
+    @staticmethod
+    def _buttons(extra: tuple[Button, ...] | tuple[()]) -> tuple[Button, ...]:
+        labels = ["那怎么办", "我已经交钱了", "我要举报"]
+        labels += [b.label for b in extra if b.label not in labels and "举报" not in b.label][:1]
+        return tuple(Button(label) for label in labels)
+
+    # -- follow-ups -----------------------------------------------------------------------------------
+    def follow_up(self, ctx: Ctx) -> Turn | None:
+        """A short message that only makes sense after the case just described; None otherwise."""
+        case = ctx.state.fresh_case(self._clock())
+        if case is None or len(ctx.norm) > _FOLLOW_MAX * 2:
+            return None
+        if INVESTED.search(ctx.norm):
+            return self._invested(ctx, case)
+        if len(ctx.norm) <= _FOLLOW_MAX and WHAT_NOW.search(ctx.norm):
+            return self._what_now(ctx, case)
+        return None
+
+    def more(self, ctx: Ctx) -> Turn | None:
+        """"更多" right after a verdict: the details of that verdict (the next "更多" goes to the topic)."""
+        case = ctx.state.fresh_case(self._clock())
+        if ctx.state.data.get("more") != "case" or case is None:
+            return None
+        ctx.state.data.pop("more", None)
+        report = self._checker.analyse(case["text"], personal=True)
+        topic = case.get("topic") or "risk_check"
+        text = render_details(report, self._checker.lexicon)
+        return Turn((Outbound(text, self._buttons(())),), topic, topic, 1.0, red_flags=tuple(report.flag_ids))
+
+    @staticmethod
+    def correction(norm: str) -> str | None:
+        """What a correction ("不是，我是说养老院那个") is about, or None when the message is none."""
+        m = CORRECTION.match(norm)
+        if m is None:
+            return None
+        rest = norm[m.end():].strip(" ,.!。")
+        return rest if len(rest) >= 2 else None
+
+    def _office_line(self, case: dict[str, Any]) -> str:
+        office = self._offices.resolve(case.get("text", "")) if self._offices is not None else None
+        if office is None or not getattr(office, "contacts", None):
+            return "拿不准可以打12345，或者问村（居）委会、网格员。"
+        return f"拿不准可以打{office.name}电话：{office.contacts.phone}。"
+
+    def _what_now(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
+        high = case.get("verdict") == "high"
+        lines = ["按您说的情况，这样做：",
+                 "①还没交钱：别交。" if high else "①先别交钱，问清是哪家机构、有没有金融牌照。",
+                 "②已经交了：别再追加，合同、收据、转账和聊天记录都留好，去派出所报案。",
+                 "③别拉亲友参加，介绍别人也可能担责任。",
+                 "④想让处非办查一查：回复“我要举报”，可以匿名。",
+                 self._office_line(case)]
+        ctx.state.data["last_topic"] = "victim_what_to_do"
+        ctx.state.data.pop("more", None)
+        return Turn((Outbound("\n".join(lines), tuple(Button(b) for b in ("我要举报", "我已经交钱了", "更多"))),),
+                    "victim_what_to_do", "victim_what_to_do", 1.0)
+
+    def _invested(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
+        advice = self._kb.answer("victim_what_to_do")
+        head = "您已经交了钱，先别慌，也别再往里投。"
+        if case.get("verdict") == "high":
+            head += "按您前面说的，这很像非法集资，越早报案越好。"
+        ctx.state.data["last_topic"] = "victim_what_to_do"
+        ctx.state.data.pop("more", None)
+        buttons = (Button("我要举报"), *[b for b in advice.buttons if "举报" not in b.label][:2])
+        text = f"{head}\n{advice.text}\n{self._office_line(case)}"
+        return Turn((Outbound(text, buttons),), "victim_what_to_do", "victim_what_to_do", 1.0)
