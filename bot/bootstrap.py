@@ -17,7 +17,7 @@ from bot.dialogue.engine import Engine
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
-from bot.dialogue.verdict import VerdictHandler
+from bot.dialogue.verdict import TopicHints, VerdictHandler
 from bot.knowledge import KnowledgeBase, load_topic_ids
 from bot.offices import OfficeDirectory
 from bot.riskcheck import RiskChecker, render_reply
@@ -156,6 +156,7 @@ def bootstrap(
         rasa = RasaHTTP(settings.rasa_url, resolve_token(settings.rasa_token, settings.environment),
                         timeout=settings.rasa_timeout, intents=topic_ids)
         parser = FallbackNLU(rasa, embedded)
+    hints = TopicHints.load(settings.content_dir / "topic_hints.yaml", topic_ids)
     engine = Engine(
         nlu=parser,
         knowledge=kb,
@@ -164,7 +165,7 @@ def bootstrap(
         states=StateRepository(drafts),
         subscribe=SubscribeFlow(counties, resolve_county, lambda chat_id: drafts.encrypt_json(chat_id)),
         riskcheck=RiskCheckHandler(risk, render_reply, kb.title),
-        verdict=VerdictHandler(risk, kb, offices),
+        verdict=VerdictHandler(risk, kb, offices, hints),
         flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
         threshold=settings.nlu_threshold,
     )

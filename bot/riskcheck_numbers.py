@@ -50,7 +50,9 @@ _PERIOD_WORDS = [  # (regex, period, is it a yield word by itself)
 ]
 _PERIOD_RE = [(re.compile(p), per, strong) for p, per, strong in _PERIOD_WORDS]
 _SPAN_RE = re.compile(rf"({NUM}|半)\s*(个)?\s*(小时|天|日|周|星期|礼拜|个月|月|年)(?![期代级前底初末龄度纪])")
-_YIELD_WORD = re.compile(r"收益|回报|利息|利率|息|返|分红|年化|赚|红利|派息|租金|溢价|加价|盈利|利润|补贴|回馈|增值|升值|本金加|回购")
+_YIELD_WORD = re.compile(
+    r"收益|回报|利息|利率|息|返|分红|年化|赚|红利|派息|租金|溢价|加价|盈利|利润|补贴|回馈|增值|升值|本金加|回购"
+)
 _CLAUSE_END = frozenset(",;:!?。，；：！？")
 
 _FD = r"(?P<{}>[一二三四五六七八九\d](?![\d.万千百元块]))?"  # 一分五 = 1.5 分

@@ -93,7 +93,7 @@ def score_situations(bot: Bot, items: Iterable[Mapping[str, Any]]) -> dict[str, 
     risky = verdicts = legit = clean = clarified = 0
     errors = []
     for n, item in enumerate(items):
-        turn = bot.say(f"s{n}", str(item["text"]))
+        turn = bot.say(f"s-{item.get('id')}-{n}", str(item["text"]))
         got, want = set(turn.red_flags), set(item.get("flags") or [])
         tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
         clarified += any(r.text.startswith(CLARIFY_PREFIX) for r in turn.replies)
@@ -137,7 +137,7 @@ def score_dialogues(bot: Bot, dialogues: Iterable[Mapping[str, Any]]) -> dict[st
     for n, dialogue in enumerate(dialogues):
         all_ok = True
         for i, want in enumerate(dialogue["turns"]):
-            turn = bot.say(f"d{n}", str(want["text"]))
+            turn = bot.say(f"d-{dialogue.get('id')}-{n}", str(want["text"]))  # one person per dialogue
             wrong = _turn_ok(turn, want)
             turns += 1
             turns_ok += not wrong

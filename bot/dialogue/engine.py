@@ -119,7 +119,7 @@ class Engine:
             return self._flows["tip"].start(ctx)  # nor does the first message of a tip
         if ctx.text in self._buttons:
             return self._dispatch(ctx, self._buttons[ctx.text], None)
-        if ctx.norm in MORE_WORDS and state.data.get("last_topic"):
+        if ctx.norm.strip(" .。!！~") in MORE_WORDS and state.data.get("last_topic"):
             more_case = self._verdict.more(ctx) if self._verdict is not None else None
             if more_case is not None:
                 return more_case
@@ -133,6 +133,9 @@ class Engine:
             about = self._verdict.correction(ctx.norm)
             if about is not None:  # 不是，我是说养老院那个: answer what they meant
                 ctx = Ctx(ctx.msg, about, about, state, ctx.session, ctx.key, ctx.after_commit)
+                hinted = self._verdict.hints.topic(about)
+                if hinted is not None and self._verdict.assess(about) is None:
+                    return self._dispatch(ctx, hinted, None)
         if ctx.msg.forwarded or self._risk.is_pitch(ctx.text):
             return self._risk.check(ctx, ctx.text)
         parse = await self.nlu.parse(ctx.text)
@@ -142,9 +145,17 @@ class Engine:
             if report is not None:  # they told what they were promised: the verdict is the answer
                 topic = parse.intent if parse.confidence >= self._threshold else None
                 return self._verdict.verdict(ctx, report, topic, parse.confidence)
-        if parse.confidence < self._threshold and parse.intent != "out_of_scope":
-            return self._clarify(ctx, parse)
-        return self._dispatch(ctx, parse.intent, parse)
+        topic = parse.intent
+        if parse.confidence < self._threshold or topic == "out_of_scope":
+            hinted = self._verdict.hints.topic(ctx.norm) if self._verdict is not None else None
+            if hinted is not None:  # 敬老院, 基金定投 …: a word that names the topic answers better than a question
+                topic = hinted
+            elif topic != "out_of_scope":
+                return self._clarify(ctx, parse)
+        result = self._dispatch(ctx, topic, parse)
+        if self._verdict is not None and state.flow is None:
+            self._verdict.remember(ctx, result.topic)
+        return result
 
     def _is_tip_request(self, ctx: Ctx) -> bool:
         if TIP_REQUEST.match(ctx.norm):

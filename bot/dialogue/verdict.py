@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, Protocol
+
+import yaml
 
 from bot.dialogue.context import Ctx
 from bot.messages import Button, Outbound, Turn
 from bot.riskcheck import RiskChecker, RiskReport
 from bot.riskcheck_reply import render_details, render_personal
+from bot.textnorm import normalise
 
 WHAT_NOW = re.compile(
     r"(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做|怎么处理|咋处理|怎么整|如何是好|怎么搞|咋搞|下一步|该干啥|该做啥|"
@@ -45,6 +49,35 @@ _SCHEME_TOPICS = frozenset({
     "victim_what_to_do", "case_disposal",
 })
 CASE_TEXT_MAX = 600
+REASSURE = re.compile(
+    r"放心|能买|能交|能存|能投|能参加|能去|能办|能入|中不中|行不行|成不成|可以吗|可以买|可以存|可以投|可以交|靠谱吧|"
+    r"没问题吧|安全吧|能信|那就好|得劲不|妥不妥|稳不稳|要不要紧|没事吧|不要紧吧"
+)
+_SITUATION_MIN = 12  # characters: a shorter message tells no situation to remember
+
+
+class TopicHints:
+    """Words that point to a topic when the NLU is unsure (content/topic_hints.yaml)."""
+
+    def __init__(self, hints: dict[str, list[str]]) -> None:
+        words = sorted(((normalise(w), t) for t, ws in hints.items() for w in ws), key=lambda p: -len(p[0]))
+        self._topic = dict(words)
+        self._re = re.compile("|".join(re.escape(w) for w, _ in words)) if words else None
+
+    @classmethod
+    def load(cls, path: Path, topic_ids: Iterable[str]) -> TopicHints:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        hints = data.get("hints") if isinstance(data, dict) else None
+        if not isinstance(hints, dict) or not all(isinstance(v, list) for v in hints.values()):
+            raise ValueError(f"{path}: expected `hints:` mapping topic ids to lists of words")
+        unknown = sorted(set(hints) - set(topic_ids))
+        if unknown:
+            raise ValueError(f"{path}: unknown topic id(s) {', '.join(unknown)}")
+        return cls({t: [str(w) for w in ws] for t, ws in hints.items()})
+
+    def topic(self, norm: str) -> str | None:
+        m = self._re.search(norm) if self._re is not None else None
+        return self._topic[m.group()] if m else None
 
 
 class Knowledge(Protocol):
@@ -58,10 +91,11 @@ class Offices(Protocol):
 
 class VerdictHandler:
     def __init__(self, checker: RiskChecker, knowledge: Knowledge, offices: Offices | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 hints: TopicHints | None = None, clock: Callable[[], float] = time.time) -> None:
         self._checker = checker
         self._kb = knowledge
         self._offices = offices
+        self.hints = hints or TopicHints({})
         self._clock = clock
 
     # -- the verdict ----------------------------------------------------------------------------------
@@ -84,6 +118,12 @@ class VerdictHandler:
         else:
             replies[0] = Outbound(first.text, self._buttons(()))
         return Turn(tuple(replies), topic, topic, confidence, red_flags=tuple(report.flag_ids))
+
+    def remember(self, ctx: Ctx, topic: str) -> None:
+        """A situation told without any promise (俺老伴住敬老院，一个月交两千二): kept for "那能交吗"."""
+        if len(ctx.norm) >= _SITUATION_MIN and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS):
+            ctx.state.case = {"text": ctx.text[:CASE_TEXT_MAX], "flags": [], "verdict": "none", "topic": topic,
+                              "rate": None, "at": self._clock()}
 
     def _topic(self, report: RiskReport, topic: str | None) -> str:
         if topic and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS):
@@ -109,7 +149,25 @@ class VerdictHandler:
             return self._invested(ctx, case)
         if len(ctx.norm) <= _FOLLOW_MAX and WHAT_NOW.search(ctx.norm):
             return self._what_now(ctx, case)
+        if len(ctx.norm) <= _FOLLOW_MAX and REASSURE.search(ctx.norm):
+            return self._reassure(ctx, case)
         return None
+
+    def _reassure(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
+        """"那能交吗" / "那我放心了吧" about the case just told."""
+        ctx.state.data.pop("more", None)
+        if case.get("flags"):
+            topic = case.get("topic") or "risk_check"
+            text = ("不能交。按您前面说的，这是非法集资常见的说法，钱交出去很可能要不回来。\n"
+                    "已经交了的别再追加，把凭证留好；想让处非办查一查，回复“我要举报”。")
+            ctx.state.data["last_topic"] = topic
+            return Turn((Outbound(text, self._buttons(())),), topic, topic, 1.0, red_flags=tuple(case["flags"]))
+        ctx.state.data["last_topic"] = "legit_finance"
+        text = ("按您说的，没看到非法集资的典型说法（保本高息、拉人头、打着养老旗号收钱）。\n"
+                "正规的理财也有风险：认准银行、证券、保险等持牌机构，合同看清楚，看不懂的别买。\n"
+                "以后对方要是说保本、高息、拉人有奖，就先别交钱，回复“我要举报”。")
+        buttons = tuple(Button(b) for b in ("怎么查机构是否合法", "帮我看看靠不靠谱"))
+        return Turn((Outbound(text, buttons),), "legit_finance", "legit_finance", 1.0)
 
     def more(self, ctx: Ctx) -> Turn | None:
         """"更多" right after a verdict: the details of that verdict (the next "更多" goes to the topic)."""
