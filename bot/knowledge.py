@@ -16,9 +16,10 @@ from bot.messages import Button, Outbound
 
 WECHAT_PASSIVE_LIMIT = 2048  # bytes of UTF-8 in one WeChat passive reply
 MORE_HINT = "回复“更多”看详细说明"
-MORE_WORDS = frozenset({"更多", "详细", "详细说明", "more", "还有呢", "展开", "详细说说", "具体说说", "细说",
-                        "说详细点", "说细点", "详细点", "展开说说", "多说点", "再说说", "再详细点", "具体点", "详细讲讲",
-                        "讲讲"})
+MORE_WORDS = frozenset({
+    "更多", "详细", "详细说明", "more", "还有呢", "展开", "详细说说", "具体说说", "细说", "说详细点", "说细点",
+    "详细点", "展开说说", "多说点", "再说说", "再详细点", "具体点", "详细讲讲", "讲讲",
+})
 
 
 def load_topic_ids(spec_path: Path) -> dict[str, str]:

@@ -1,0 +1,96 @@
+"""Issue 13 through POST /api/chat: a verdict on the person's own case, and follow-ups that keep it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from bot.store.models import Conversation
+
+REPO = Path(__file__).resolve().parents[2]
+STORY = "俺家老头子在搞一个养老院的项目说投十万每年返一万二中不中"
+
+
+def say(client, user: str, text: str) -> dict:
+    r = client.post("/api/chat", json={"user": user, "text": text})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def text_of(body: dict) -> str:
+    return "\n".join(r["text"] for r in body["replies"])
+
+
+def test_a_described_promise_gets_a_verdict_about_their_case(sqlite_client):
+    body = say(sqlite_client, "v1", STORY)
+    assert {"high_return", "pension_disguise"} <= set(body["red_flags"])
+    first = body["replies"][0]["text"]
+    assert first.startswith("您说的这个") and "12%" in first and "非法集资" in first
+    assert body["topic"] in ("tactic_pension", "risk_check")
+    assert len(body["replies"]) == 2  # the verdict, then the topic's advice
+    assert "那怎么办" in body["replies"][-1]["buttons"]
+
+
+def test_follow_ups_are_understood_from_the_conversation(sqlite_client):
+    say(sqlite_client, "v2", STORY)
+    now = say(sqlite_client, "v2", "那怎么办")
+    assert now["topic"] == "victim_what_to_do" and "别交" in text_of(now)
+    more = say(sqlite_client, "v2", "那我已经投了五万")
+    assert more["topic"] == "victim_what_to_do" and "别再往里投" in text_of(more)
+
+
+def test_more_after_a_verdict_gives_its_details_then_the_topic(sqlite_client):
+    say(sqlite_client, "v3", STORY)
+    details = say(sqlite_client, "v3", "更多")
+    assert "【依据】" in text_of(details) and details["red_flags"]
+    again = say(sqlite_client, "v3", "更多")
+    assert again["red_flags"] == [] and again["topic"] == details["topic"]
+
+
+def test_a_tip_after_a_story_offers_the_story_for_confirmation_never_silently(sqlite_client):
+    story = "石泉县有个鑫盛合作社，让我爸入股一万，每年分红两千，说到期退本"
+    say(sqlite_client, "v4", story)
+    tip = say(sqlite_client, "v4", "我要举报他们")
+    assert tip["topic"] == "report_start" and tip["expects"] == "description"
+    assert "您刚才说的情况" in text_of(tip) and "鑫盛合作社" in text_of(tip)
+    nxt = say(sqlite_client, "v4", "对")
+    assert nxt["expects"] not in ("description", "region")  # the county came with the story
+    say(sqlite_client, "v5", story)
+    changed = say(sqlite_client, "v5", "举报这家合作社")  # a bare 举报 opens a tip too
+    assert changed["expects"] == "description"
+    replaced = say(sqlite_client, "v5", "他们在镇上发传单，说入股一万每年分两千，还让拉亲戚入股")
+    assert replaced["expects"] != "description"
+
+
+def test_a_correction_is_answered_afresh(sqlite_client):
+    say(sqlite_client, "v6", "村里有人搞扶贫养牛，投八千年底还一万，还有个养老院在收床位费")
+    fixed = say(sqlite_client, "v6", "不是，我是说养老院那个")
+    assert fixed["topic"] == "tactic_pension"
+
+
+def test_ordinary_finance_gets_no_flag_and_reassurance_follows(sqlite_client):
+    body = say(sqlite_client, "v7", "俺娃在手机银行给俺弄了个基金定投，一个月两百，说有赚有赔")
+    assert body["red_flags"] == []
+    ok = say(sqlite_client, "v7", "那中不中")
+    assert ok["red_flags"] == [] and ok["topic"] == "legit_finance" and "持牌" in text_of(ok)
+
+
+def test_the_case_is_sealed_at_rest(services, client):
+    say(client, "v8", STORY)
+    with services.sessions() as session:
+        rows = session.scalars(select(Conversation)).all()
+        assert len(rows) == 1 and rows[0].sealed
+        assert "一万二" not in str(rows[0].data) and "一万二" not in rows[0].sealed
+
+
+def test_the_held_out_sets_are_not_in_any_training_or_tuning_data():
+    held = [i["text"] for i in yaml.safe_load((REPO / "tests/data/situations_heldout.yaml").read_text("utf-8"))]
+    held += [t["text"] for d in yaml.safe_load((REPO / "tests/data/dialogues_heldout.yaml").read_text("utf-8"))
+             for t in d["turns"] if len(t["text"]) >= 12]
+    corpus = "".join(p.read_text("utf-8") for p in [*(REPO / "nlu/rasa/data").rglob("*.yml"),
+                                                    *(REPO / "tests/data").glob("riskcheck_*.yaml")])
+    leaked = [t for t in held if t in corpus]
+    assert not leaked, leaked[:3]
+    assert len(held) >= 150 + 40

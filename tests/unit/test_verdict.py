@@ -1,0 +1,117 @@
+"""Issue 13: the yield reading of everyday forms, everyday pitch wording, and the person's own story."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.riskcheck import RiskChecker
+from bot.riskcheck_numbers import find_rates
+from bot.riskcheck_reply import render_details, render_personal
+from bot.textnorm import normalise
+
+
+@pytest.fixture(scope="module")
+def checker() -> RiskChecker:
+    return RiskChecker.from_file()
+
+
+@pytest.mark.parametrize(
+    ("text", "annual"),
+    [
+        ("投十万每年返一万二", 0.12),            # amount + period + payout
+        ("一万块一个月给三百", 0.36),
+        ("月息两分", 0.24),                      # 分 a month = 1% a month
+        ("日息千三", 1.095),                     # 千三 a day = 0.3% a day
+        ("日息千分之三", 1.095),
+        ("投进去的钱一年翻一番", 1.0),
+        ("捐一万返两万", 1.0),                   # paid in, paid back more: over a year
+        ("投一千块七天以后拿一千二", 0.2 * 365 / 7),
+        ("社员入股一股五千保底分一千", 0.2),     # a guaranteed payout with no period is a year's
+        ("说三个月以后按三倍价钱回收", 8.0),
+        ("一年后公司加价50%回购", 0.5),
+        ("年化8%", 0.08),
+    ],
+)
+def test_every_yield_form_is_read_as_an_annual_rate(text, annual):
+    rates = [r.annual for r in find_rates(normalise(text)) if r.annual is not None]
+    assert rates and max(rates) == pytest.approx(annual, rel=1e-3), (text, rates)
+
+
+@pytest.mark.parametrize(
+    ("text", "flags", "verdict"),
+    [
+        ("王阿姨，我们这个项目投资入股，每月分红，到期退本，您放心。", {"guaranteed_principal", "high_return"}, "high"),
+        ("投资入股，每月分红", {"high_return"}, None),
+        ("拉一个人，奖励多少钱", {"referral_reward"}, None),
+        ("捐一万返两万", {"charity_disguise", "high_return"}, "high"),
+        ("到期公司回购，有人兜底", {"guaranteed_principal"}, None),
+        ("马上上交易所，能翻几十倍", {"high_return", "ipo_equity_lure"}, "high"),
+        ("充一万送两千", {"rebate_disguise"}, None),
+        ("存一万，每月返息", {"high_return"}, None),
+        ("几年后公司按原价加收益买回去", {"guaranteed_principal"}, None),
+        ("消费就是存钱", {"rebate_disguise"}, None),
+        ("买商铺，每年付你8%租金，十年后原价回购", {"leaseback_disguise", "guaranteed_principal", "high_return"},
+         "high"),
+        ("保本保息，年化8%", {"guaranteed_principal", "high_return"}, "high"),   # 6–10% guaranteed is dangerous
+        ("推荐一个下线奖励五百元，发展下线越多拿得越多", {"referral_reward"}, None),
+        ("購買養老床位，每年返八千，到期退本", {"pension_disguise", "guaranteed_principal", "high_return"}, "high"),
+        ("这个项目保笨，月西两分", {"guaranteed_principal", "high_return"}, "high"),   # homophones
+    ],
+)
+def test_everyday_pitch_wording_raises_its_flags(checker, text, flags, verdict):
+    report = checker.analyse(text)
+    assert flags <= set(report.flag_ids), (text, report.flag_ids)
+    if verdict:
+        assert report.verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "flags", "verdict"),
+    [
+        ("俺家老头子在搞一个养老院的项目说投十万每年返一万二中不中", {"high_return", "pension_disguise"}, "high"),
+        ("我妈在小区里听讲座 买了三万块保健品 说每个月返三百 还能拉人头拿提成 这个算不算非法集资啊",
+         {"high_return", "referral_reward", "public_solicitation"}, "high"),
+        ("银行的理财经理给我推荐了一个私募基金，年化8%，说保本，靠谱吗", {"guaranteed_principal", "high_return"},
+         "high"),
+        ("我大伯投了个合作社，说存五万一年给六千，我怕是骗局，老板要是跑路了咋办", {"high_return"}, "caution"),
+    ],
+)
+def test_a_persons_own_story_gets_its_flags_despite_their_worry(checker, text, flags, verdict):
+    report = checker.analyse(text, personal=True)
+    assert flags <= set(report.flag_ids), report.flag_ids
+    assert report.verdict == verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我在银行存了一年定期，利率1.5%，安全吗",
+        "在邮局买了三年期储蓄国债，利率2.38%，这个能放心吧",
+        "儿子在手机银行帮我开了基金定投，每个月五百，说有赚有赔",
+        "借给表哥五万块钱周转，说好一年给我三厘利息，这算不算非法集资",
+        "在人保买了一份养老保险，合同写着按月领钱，有没有风险",
+        "社区通知下周三下午在活动室开防骗讲座，说不要钱也不卖东西，俺去不去",
+        "看到派出所贴的提醒，说年化20%的养老项目都是骗局，让大家别信",
+        "保本理财是不是都不靠谱",
+        "有没有风险啊",
+    ],
+)
+def test_ordinary_finance_and_questions_raise_nothing(checker, text):
+    assert checker.analyse(text, personal=True).flag_ids == []
+
+
+def test_the_first_screen_is_short_and_compares_with_the_deposit_rate(checker):
+    report = checker.analyse("俺家老头子在搞一个养老院的项目说投十万每年返一万二中不中", personal=True)
+    text = render_personal(report, checker.lexicon)
+    assert "非法集资" in text and "每年返一万二」" in text and "12%" in text
+    assert checker.lexicon.deposit_rate.text in text          # the rate an office keeps current in content
+    assert len(text) <= 200, len(text)
+    details = render_details(report, checker.lexicon)
+    assert "【依据】" in details and "第二条" in details and "养老" in details
+
+
+def test_the_deposit_rate_comes_from_content(checker):
+    lexicon = checker.lexicon.model_copy(update={"deposit_rate": checker.lexicon.deposit_rate.model_copy(
+        update={"text": "约1.1%", "percent": 1.1})})
+    report = checker.analyse("投十万每年返一万二", personal=True)
+    assert "约1.1%" in render_personal(report, lexicon)
