@@ -48,12 +48,16 @@ _SCHEME_TOPICS = frozenset({
     "group_finance_staff", "group_civil_servant", "law_participant_loss", "law_promoter_liability",
     "victim_what_to_do", "case_disposal",
 })
+# topics whose answer is no advice on a scheme: the flags' own topic answers instead
+_NOT_ADVICE = frozenset({"out_of_scope", "greet", "thanks_bye", "bot_identity", "human_handoff", "campaign_info",
+                         "subscribe", "unsubscribe", "report_status", "risk_check"})
 CASE_TEXT_MAX = 600
 REASSURE = re.compile(
     r"放心|能买|能交|能存|能投|能参加|能去|能办|能入|中不中|行不行|成不成|可以吗|可以买|可以存|可以投|可以交|靠谱吧|"
     r"没问题吧|安全吧|能信|那就好|得劲不|妥不妥|稳不稳|要不要紧|没事吧|不要紧吧"
 )
 _SITUATION_MIN = 12  # characters: a shorter message tells no situation to remember
+_STORY_MIN = 25  # characters from which a message is a story, whatever it asks
 
 
 class TopicHints:
@@ -100,9 +104,15 @@ class VerdictHandler:
 
     # -- the verdict ----------------------------------------------------------------------------------
     def assess(self, text: str) -> RiskReport | None:
-        """The flags of what the person describes; None when they describe no promise."""
+        """The flags of what the person describes; None when they describe no promise. One flag raised by a
+        word alone in a short message ("啥叫资金盘", "原始股是啥东西") is a question about a kind of scheme,
+        not a case: the topic answers it."""
         report = self._checker.analyse(text, personal=True)
-        return report if report.flags else None
+        if not report.flags:
+            return None
+        if len(report.flags) == 1 and report.annual_rate is None and len(normalise(text)) < _STORY_MIN:
+            return None
+        return report
 
     def verdict(self, ctx: Ctx, report: RiskReport, topic: str | None, confidence: float = 1.0) -> Turn:
         topic = self._topic(report, topic)
@@ -126,7 +136,7 @@ class VerdictHandler:
                               "rate": None, "at": self._clock()}
 
     def _topic(self, report: RiskReport, topic: str | None) -> str:
-        if topic and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS):
+        if topic and topic not in _NOT_ADVICE:  # the NLU knew what they ask (被骗后有人说能追回, 参与者的损失 …)
             return topic
         for flag in report.flags:
             if flag.topic != "red_flags":
