@@ -173,6 +173,8 @@ def sentences(a: Aligned) -> list[tuple[int, int]]:
 class RiskChecker:
     def __init__(self, lexicon: Lexicon | Mapping[str, Any]):
         self.lexicon = lexicon if isinstance(lexicon, Lexicon) else Lexicon.from_dict(dict(lexicon))
+        # one turn reads the same text several times (is it a pitch? what does it promise?): prepare it once
+        self.prepare = lru_cache(maxsize=256)(self._prepare)  # type: ignore[method-assign]
 
     @classmethod
     def from_file(cls, path: Path | str = DEFAULT_LEXICON) -> RiskChecker:
@@ -196,8 +198,10 @@ class RiskChecker:
     def _official(self, norm: str) -> bool:
         """Names a licensed product or institution (储蓄国债, 定期存款), not in a comparison that runs it
         down (比国债还稳, 存银行才一点几, 放银行不如放我们这)."""
-        for word in self.lexicon.context.official_markers:
-            for m in re.finditer(re.escape(word), norm):
+        for word, pattern in self.lexicon.context.official_patterns:
+            if word not in norm:
+                continue
+            for m in pattern.finditer(norm):
                 before, after = norm[max(0, m.start() - 3) : m.start()], norm[m.end() : m.end() + 8]
                 if not _COMPARED.search(before + "|") and not _RUN_DOWN.search(after):
                     return True
@@ -236,7 +240,7 @@ class RiskChecker:
         ]
         return max(raising, key=lambda r: r.annual or 0.0, default=None)
 
-    def prepare(self, text: str) -> Aligned:
+    def _prepare(self, text: str) -> Aligned:
         """The text, normalised, aligned to the input and with variant spellings respelled."""
         return respell(align(text), self.lexicon.variant_re, self.lexicon.variants)
 
@@ -254,7 +258,7 @@ class RiskChecker:
         money = has_money_amount(active_text)
         hits: dict[str, tuple[int, int]] = {}
         for fid, entry in lex.flags.items():
-            if entry.needs_any and not rates and not any(w in active_text for w in entry.needs_any) and not (
+            if entry.needs_re is not None and not rates and not entry.needs_re.search(active_text) and not (
                 money and entry.needs_any == lex.money
             ):
                 continue

@@ -106,6 +106,11 @@ class FlagEntry(BaseModel):
     def excluder(self) -> re.Pattern[str] | None:
         return _alternation(self.exclude, self.exclude_patterns)
 
+    @cached_property
+    def needs_re(self) -> re.Pattern[str] | None:
+        """Any word of `needs_any` (None: the flag needs nothing else)."""
+        return _alternation(self.needs_any)
+
 
 class ContextWords(BaseModel):
     """Words that change what a sentence means (all matched on normalised text)."""
@@ -168,6 +173,10 @@ class ContextWords(BaseModel):
     @cached_property
     def claim_re(self) -> re.Pattern[str]:
         return _alternation([], self.claim_patterns)  # type: ignore[return-value]
+
+    @cached_property
+    def official_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        return tuple((w, re.compile(re.escape(w))) for w in self.official_markers)
 
     @cached_property
     def ask_re(self) -> re.Pattern[str] | None:
