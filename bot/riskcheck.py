@@ -38,6 +38,7 @@ from bot.textnorm import normalise, to_half_width, to_simplified
 
 WECHAT_PASSIVE_LIMIT = 2048
 VERDICT_WORDS = {"high": "明显高风险", "caution": "需要警惕", "none": "未发现明显危险信号"}
+QUOTE_MAX = 12  # characters of a quoted phrase that a reply shows whole
 CORE_FLAGS = frozenset({"guaranteed_principal", "high_return"})
 # flags that make a 6–10% yield a danger sign: a guarantee, or a scheme's disguise
 _BACKED = frozenset({"guaranteed_principal", "referral_reward", "pension_disguise", "crypto_disguise",
@@ -45,6 +46,10 @@ _BACKED = frozenset({"guaranteed_principal", "referral_reward", "pension_disguis
                      "collectibles_disguise", "charity_disguise"})
 _SENTENCE_END = set("。!?;…")
 _COMPARED = re.compile(r"[比像跟]")
+_LEAD = re.compile(  # 投十万 / 拿个五万块放进去: the sum a payout is paid on, right before it
+    r"(?:投|存|交|买|入股|充值|充|放|拿)[^,;:!?。\s]{0,3}?(?:\d+|[一二两三四五六七八九十百千万]+)(?:万|千|元|块钱|块)?"
+    r"[^,;:!?。\s\d]{0,4}$"
+)
 _RUN_DOWN = re.compile(r"不如|才|只有|太低|不划算|没什么|强多了|低")
 
 
@@ -68,10 +73,11 @@ class RiskReport:
         return sorted((f.id for f in self.flags), key=lambda fid: order.get(fid, len(order)))
 
 
-def verdict_for(flag_ids: list[str] | tuple[str, ...]) -> str:
-    """high: ≥3 flags, or 保本/高收益 plus another flag; caution: one or two other flags; none: no flag."""
+def verdict_for(flag_ids: list[str] | tuple[str, ...], stated_high_yield: bool = False) -> str:
+    """high: ≥3 flags, or 保本/高收益 plus another flag, or a stated yield at or above the threshold (投十万
+    每年返一万二: a promised 12% a year is the mark by itself); caution: one or two other flags; none: none."""
     n = len(set(flag_ids))
-    if n >= 3 or (n >= 2 and CORE_FLAGS & set(flag_ids)):
+    if n >= 3 or (n >= 2 and CORE_FLAGS & set(flag_ids)) or (stated_high_yield and "high_return" in flag_ids):
         return "high"
     return "caution" if n else "none"
 
@@ -273,8 +279,10 @@ class RiskChecker:
         if raising is None and _BACKED & set(hits):  # 保本 + 年化8%: a guaranteed 6–10% is no ordinary yield
             raising = max((r for r in rates if r.annual is not None and r.annual >= lex.guaranteed_threshold),
                           key=lambda r: r.annual or 0.0, default=None)
-        if raising is not None:
-            hits["high_return"] = (raising.start, raising.end)
+        if raising is not None:  # quoted with the sum it is paid on when that comes right before (投十万每年返一万二)
+            lead = _LEAD.search(a.norm, max(0, raising.start - 10), raising.start)
+            short = lead is not None and raising.end - lead.start() <= QUOTE_MAX
+            hits["high_return"] = (lead.start() if lead and short else raising.start, raising.end)
         repay = next((r for r in rates if r.repays), None)  # 一年后返还2400元 on 2000: principal promised
         if repay is not None and "guaranteed_principal" not in hits:
             hits["guaranteed_principal"] = (repay.start, repay.end)
@@ -289,7 +297,8 @@ class RiskChecker:
             Flag(fid, a.original(*hits[fid]), entry.why, entry.topic)
             for fid, entry in lex.flags.items() if fid in hits
         )
-        return RiskReport(flags, verdict_for([f.id for f in flags]), annual)
+        high_yield = annual is not None and annual >= lex.threshold
+        return RiskReport(flags, verdict_for([f.id for f in flags], high_yield), annual)
 
     def looks_like_pitch(self, text: str) -> bool:
         """Plainly a pitch: two flags or more, or a high yield figure next to money words."""
@@ -343,7 +352,7 @@ _BASIS = (
 _HEAD_TAIL = {"high": "，很像非法集资的宣传。", "caution": "，里面有非法集资常用的说法。", "none": "。"}
 
 
-def _short(phrase: str, limit: int = 12) -> str:
+def _short(phrase: str, limit: int = QUOTE_MAX) -> str:
     phrase = " ".join(phrase.split())
     return phrase if len(phrase) <= limit else phrase[: limit - 1] + "…"
 

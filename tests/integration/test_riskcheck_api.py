@@ -115,7 +115,7 @@ def test_voice_style_text_without_punctuation(client):
     assert body["red_flags"] == ["guaranteed_principal", "high_return", "fake_endorsement", "pension_disguise"]
     text, _ = reply_of(body)
     assert verdict_of(text) == "明显高风险"
-    assert "「每个月就给你七百五」" in text and "约18%" in text  # 750 × 12 / 50000
+    assert "每个月就给你七百五」" in text and "约18%" in text  # 750 × 12 / 50000, quoted with its deposit
     assert "「养老院的床位」" in text
     assert_says_what_to_do(text)
 

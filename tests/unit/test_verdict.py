@@ -73,7 +73,8 @@ def test_everyday_pitch_wording_raises_its_flags(checker, text, flags, verdict):
          {"high_return", "referral_reward", "public_solicitation"}, "high"),
         ("银行的理财经理给我推荐了一个私募基金，年化8%，说保本，靠谱吗", {"guaranteed_principal", "high_return"},
          "high"),
-        ("我大伯投了个合作社，说存五万一年给六千，我怕是骗局，老板要是跑路了咋办", {"high_return"}, "caution"),
+        ("我大伯投了个合作社，说存五万一年给六千，我怕是骗局，老板要是跑路了咋办", {"high_return"}, "high"),
+        ("他们说存一万一个月给一百，你说这个咋样", {"high_return"}, "high"),   # 12% a year stated: the mark itself
     ],
 )
 def test_a_persons_own_story_gets_its_flags_despite_their_worry(checker, text, flags, verdict):
@@ -115,3 +116,9 @@ def test_the_deposit_rate_comes_from_content(checker):
         update={"text": "约1.1%", "percent": 1.1})})
     report = checker.analyse("投十万每年返一万二", personal=True)
     assert "约1.1%" in render_personal(report, lexicon)
+
+
+def test_a_stated_high_yield_is_high_by_itself_and_is_quoted_with_its_deposit(checker):
+    report = checker.analyse("投十万每年返一万二", personal=True)
+    assert report.verdict == "high" and report.flags[0].phrase == "投十万每年返一万二"
+    assert checker.analyse("高回报", personal=True).verdict == "caution"  # a word alone is not a stated yield
