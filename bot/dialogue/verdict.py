@@ -50,7 +50,7 @@ _SCHEME_TOPICS = frozenset({
 })
 # topics whose answer is no advice on a scheme: the flags' own topic answers instead
 _NOT_ADVICE = frozenset({"out_of_scope", "greet", "thanks_bye", "bot_identity", "human_handoff", "campaign_info",
-                         "subscribe", "unsubscribe", "report_status", "risk_check"})
+                         "subscribe", "unsubscribe", "report_status"})
 CASE_TEXT_MAX = 600
 REASSURE = re.compile(
     r"放心|能买|能交|能存|能投|能参加|能去|能办|能入|中不中|行不行|成不成|可以吗|可以买|可以存|可以投|可以交|靠谱吧|"
