@@ -79,6 +79,63 @@ def parse_participants(text: str) -> int | None:
     return best
 
 
+# a sum that is the size of the whole case, not the price of one share (入股一万 is what one person paid)
+_TOTAL_CUE = re.compile(
+    rf"(一共|总共|共计|合计|累计|总计|涉及|涉案|集资|吸收|骗了|骗走|卷走|卷了|圈了|收了|收走|投了?进去|"
+    rf"全村|大伙|大家|好多人|上百人|几百人)[^,。;!?，；！？]{{0,6}}?({_NUM})\s*(多|来|余|几)?\s*([万亿]*)\s*(多|来|余)?\s*(元|块|块钱|万|亿)"
+)
+_SUFFIXES = ("公司", "合作社", "集团", "平台", "商城", "中心", "俱乐部", "养老院", "敬老院", "基金会", "基金", "协会",
+             "工作室", "超市", "商行", "会所", "酒店", "门店", "店", "群", "项目", "app")
+_SUBJECT = re.compile(  # 旬阳鑫农生态合作社, 鑫盛财富管理有限公司, 福满堂养老院, “惠民共富”平台
+    r"[“\"「]?([\u4e00-\u9fa5A-Za-z0-9]{2,16}?(?:有限责任公司|股份有限公司|有限公司|公司|合作社|集团|平台|商城|中心|"
+    r"俱乐部|养老院|敬老院|基金会|基金|协会|工作室|超市|商行|会所|酒店|门店|店|群|项目|APP|app))[”\"」]?"
+)
+# what comes before a name: a place, 有个 / 叫 / 的 … (cut at the last of them)
+_BEFORE_NAME = re.compile(
+    r"^.*(的|叫|名叫|有个|有家|一家|一个|这家|那家|这个|那个|了个|什么|举报|检举|反映|揭发|镇|乡|村|县|区|市|省|在)"
+)
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』,。!?]{2,16})[”\"」』]")
+_PER_PERSON = re.compile(r"(入股|一股|每股|存|投|交|买|充|起投|单份|每份|一份|每人|一人|花了|首付|总价)[^,。;!?]{0,3}$")
+_GENERIC_SUFFIX = 2  # 这个群, 一个项目: at least this many characters before the suffix make a name
+
+
+def parse_total_amount(text: str) -> int | None:
+    """The sum of the whole case named in a story ("一共收了两百多万", "…，一百多万"); a price per share or one
+    person's deposit ("入股一万", "存五万") is not it."""
+    norm, best = normalise(text), None
+    for m in _AMOUNT.finditer(norm):
+        cued = _TOTAL_CUE.search(norm, max(0, m.start() - 12), m.end()) is not None
+        if not cued and _PER_PERSON.search(norm, max(0, m.start() - 6), m.start()):
+            continue
+        n = chinese_number(m.group(1))
+        if n is None:
+            continue
+        units = m.group(3) + (m.group(5) if m.group(5) in ("万", "亿") else "")
+        value = int(n * _scale(units))
+        best = value if best is None else max(best, value)
+    return best
+
+
+def extract_subject(text: str) -> str | None:
+    """The company, co-operative, shop or group a story names, without the place or words before it."""
+    norm = normalise(text)
+    quoted = _QUOTED.search(norm)
+    if quoted:  # “惠民共富”: a scheme's own name
+        return quoted.group(1)
+    for m in _SUBJECT.finditer(norm):
+        whole, suffix = m.group(1), m.group(1)
+        for end in ("有限责任公司", "股份有限公司", "有限公司"):
+            if whole.endswith(end):
+                suffix = end
+                break
+        else:
+            suffix = next(x for x in _SUFFIXES if whole.endswith(x))
+        stem = _BEFORE_NAME.sub("", whole[: len(whole) - len(suffix)])
+        if len(stem) >= _GENERIC_SUFFIX:
+            return stem + suffix
+    return None
+
+
 def amount_answer(text: str) -> int | None:
     """The answer to "how much money": a bare number ("五千") is in yuan."""
     return parse_amount(text if "元" in text or "万" in text else text + "元")

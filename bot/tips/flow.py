@@ -1,9 +1,10 @@
 """The tip flow (举报), an explicit state machine over the slots of shared/spec/chat-api.md.
 
     start ─► region ─► subject ─► description ─► amount? ─► participants? ─► evidence? ─► contact ─► confirm
-              (slots already given are skipped; 跳过 skips an optional slot; 取消 anywhere discards all)
+              (slots already given are skipped — a story in the first message fills what it tells, see
+               bot.tips.story; 跳过 skips an optional slot; 取消 anywhere discards all)
                                                                               确认 ─► filed (receipt)
-                                                                              修改 ─► region
+                                                                              修改 ─► edit ─► one slot ─► confirm
 
 The draft lives in `state.secret` (encrypted at rest, erased when the flow ends). Nothing typed here
 goes to the NLU, to logs or to analytics.
@@ -19,8 +20,9 @@ from bot.dialogue.context import Ctx, turn
 from bot.messages import Turn
 from bot.offices import OfficeDirectory
 from bot.store.ratelimit import RateLimiter
-from bot.tips.extract import amount_answer, is_money_not_people, parse_amount, parse_participants, participants_answer
+from bot.tips.extract import amount_answer, is_money_not_people, participants_answer
 from bot.tips.service import TipService, image_payload
+from bot.tips.story import EDITABLE, SLOT_NAMES, fill_numbers, from_story, is_complaint, read_story
 
 log = logging.getLogger(__name__)
 TOPIC = "report_start"
@@ -29,6 +31,7 @@ OPTIONAL = frozenset({"amount", "participants", "evidence"})
 SKIP_WORDS = frozenset({"跳过", "不知道", "不清楚", "没有", "无", "不详", "skip", "/skip", "略"})
 UNKNOWN_PLACE = "不清楚"
 MAX_IMAGES = 5
+_NO_NAME = re.compile(r"^(不想|不愿意?|不方便|不)(说|留|写|告诉|给)|^不留")  # at the contact step: anonymous
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 _REQUEST = re.compile(
     r"^(我要|我想|想|要|我)?(实名|匿名)?(举报|反映|报告|告发|投诉|检举|揭发)(一下|个事|一个)?[:：,，。\s]*"
@@ -77,9 +80,9 @@ class TipFlow:
                  "可以匿名，只有想领奖励时才需要实名。\n随时回复“取消”就放弃，填写的内容会全部删除。\n\n")
         case = ctx.state.fresh_case()
         ctx.state.case = None  # what they described now belongs to the tip's sealed draft, or to nothing
-        if len(rest) >= 6:
+        if len(rest) >= 6:  # the story came with the request: take what it tells, show it in the summary
             draft["first"] = ctx.text
-            self._pick_up(ctx, draft, ctx.text, region=True)
+            read_story(draft, ctx.text, rest, self.offices)
         elif case is not None:  # 我要举报他们, after describing it: offer their own words, never file them silently
             draft["description"], draft["prefill_pending"] = case["text"], True
             self._pick_up(ctx, draft, case["text"], region=True)
@@ -107,11 +110,20 @@ class TipFlow:
         text, norm = ctx.text, ctx.norm.strip(" 。.!！")
         if slot == "evidence" and ctx.msg.kind == "image" and ctx.msg.media:
             return self._image(ctx, draft)
+        if slot == "edit":
+            return self._edit(ctx, draft, norm)
+        if slot not in ("confirm", "contact") and is_complaint(norm):  # "我刚才不是说了吗" is never a value
+            if from_story(draft, slot, self.offices):
+                return self._ask_next(ctx, "抱歉，是我没看仔细，已经从您前面的话里记下了。\n")
+            return self._ask(ctx, f"抱歉，您前面的话里我没找到{SLOT_NAMES.get(slot, '这一项')}。"
+                             "麻烦直接告诉我；不知道就回复“不知道”。", slot, ["不知道"] if slot in OPTIONAL else [])
         if slot in OPTIONAL and norm in SKIP_WORDS | {"好了", "完成", "没了", "就这些"}:
             draft.setdefault(slot, None)
             draft[f"{slot}_done"] = True
             return self._ask_next(ctx)
-        if slot == "region":
+        if slot == "subject" and norm in SKIP_WORDS:
+            draft["subject"] = "（不清楚）"
+        elif slot == "region":
             office = None if norm in SKIP_WORDS | {UNKNOWN_PLACE} else self.offices.resolve(text)
             draft["region"] = (office or self.offices.city).code
             draft["region_text"] = text
@@ -153,16 +165,23 @@ class TipFlow:
         return self._ask_next(ctx)
 
     def _pick_up(self, ctx: Ctx, draft: dict, text: str, region: bool = False) -> None:
-        """Slots typed early: a county named, an amount, a head count."""
+        """Slots typed early: a county named, a total amount (not one share's price), a head count."""
         if region and "region" not in draft:
             office = self.offices.resolve(text)
             if office is not None:
                 draft["region"], draft["region_text"] = office.code, office.area
-        if draft.get("amount") is None and (amount := parse_amount(text)) is not None:
-            draft["amount"], draft["amount_text"], draft["amount_done"] = amount, f"{amount}元（从描述中识别）", True
-        if draft.get("participants") is None and (n := parse_participants(text)) is not None:
-            draft["participants"], draft["participants_text"] = n, f"{n}人（从描述中识别）"
-            draft["participants_done"] = True
+        fill_numbers(draft, text)
+
+    def _edit(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
+        """修改 → which field → that one question again → back to the summary."""
+        slot = EDITABLE.get(norm) or next((v for k, v in EDITABLE.items() if k in norm), None)
+        if slot is None:
+            return self._ask(ctx, "要改哪一项？请点下面的按钮。", "edit", [*EDITABLE, "全部重填"])
+        for key in (slot, f"{slot}_text", f"{slot}_done"):
+            draft.pop(key, None)
+        if slot == "region":
+            return self._ask(ctx, PROMPTS["region"], "region", self._county_buttons())
+        return self._ask(ctx, PROMPTS[slot], slot, ["跳过"] if slot in OPTIONAL else [])
 
     def _image(self, ctx: Ctx, draft: dict) -> Turn:
         images = draft.setdefault("images", [])
@@ -172,7 +191,7 @@ class TipFlow:
         return self._ask(ctx, f"收到第{len(images)}张图片。还有就继续发，发完回复“好了”。", "evidence")
 
     def _contact(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
-        if "匿名" in norm and not _PHONE.search(norm):
+        if ("匿名" in norm or _NO_NAME.search(norm)) and not _PHONE.search(norm):
             draft["contact"] = "匿名"
         elif _PHONE.search(norm):
             draft["contact"] = ctx.text
@@ -181,7 +200,9 @@ class TipFlow:
         return self._ask_next(ctx)
 
     def _confirm(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
-        if norm in ("修改", "重填", "重新填"):
+        if norm in ("修改", "改一下", "要改", "改"):
+            return self._ask(ctx, "要改哪一项？", "edit", [*EDITABLE, "全部重填"])
+        if norm in ("重填", "重新填", "全部重填"):
             ctx.state.secret = {"evidence_notes": [], "images": []}
             return self._ask(ctx, "好的，我们重新填一遍。\n" + PROMPTS["region"], "region", self._county_buttons())
         if norm not in ("确认", "确定", "提交", "对", "是", "好", "ok", "确认提交"):
@@ -249,5 +270,5 @@ class TipFlow:
                  f"· 情况：{desc}", f"· 金额：{draft.get('amount_text') or '未填'}",
                  f"· 人数：{draft.get('participants_text') or '未填'}",
                  f"· 证据：{len(draft.get('images', []))}张图片，{len(draft.get('evidence_notes', []))}条说明",
-                 f"· 身份：{contact}", "", "没问题请回复“确认”提交；回复“修改”重填；回复“取消”放弃。"]
+                 f"· 身份：{contact}", "", "没问题请回复“确认”提交；哪一项不对，回复“修改”改那一项；回复“取消”放弃。"]
         return "\n".join(lines)

@@ -72,8 +72,8 @@ def test_real_name_tip_keeps_contact_sealed(client, services):
 def test_slots_typed_early_are_not_asked_again(client, services):
     body = say(client, "early-1", "我要举报石泉县有个合作社在搞集资，一百多万，两百多个人投了钱")
     assert body["topic"] == "report_start" and body["expects"] == "subject"
-    assert say(client, "early-1", "石泉某某合作社")["expects"] == "description"
-    assert say(client, "early-1", "说每月返息2分，让大家拉亲戚入股")["expects"] == "evidence"
+    # the first message told what they do: it is the description, shown in the summary to confirm
+    assert say(client, "early-1", "石泉某某合作社")["expects"] == "evidence"
     assert say(client, "early-1", "跳过")["expects"] == "contact"
     assert say(client, "early-1", "匿名")["expects"] == "confirm"
     body = say(client, "early-1", "确认")
@@ -90,8 +90,9 @@ def test_money_typed_where_the_head_count_is_asked_is_taken_as_the_amount(client
     say(client, "money-1", "我要举报")
     say(client, "money-1", "汉阴县")
     say(client, "money-1", "某某养老服务中心")
-    # the stake per person is picked up as an amount, so the amount question is not asked
-    assert say(client, "money-1", "他们说投五万每个月返两千，拉人还有提成")["expects"] == "participants"
+    # one person's stake (投五万) is not the amount of the case: the amount is still asked
+    assert say(client, "money-1", "他们说投五万每个月返两千，拉人还有提成")["expects"] == "amount"
+    assert say(client, "money-1", "跳过")["expects"] == "participants"
     body = say(client, "money-1", "一共三十万")
     assert body["expects"] == "participants" and "人数" not in body["replies"][0]["text"]
     assert "多少人" in body["replies"][0]["text"]
