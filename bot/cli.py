@@ -192,11 +192,14 @@ def verdict() -> None:
 @verdict.command("eval")
 @click.option("--part", "parts", multiple=True, type=click.Choice(["dev", "holdout", "all"]),
               help="dev: odd ids (errors printed); holdout: even ids (scores only); default both")
-def verdict_eval(parts: tuple[str, ...]) -> None:
+@click.option("--set", "sets", multiple=True, type=click.Choice(["heldout", "blind2"]),
+              help="which blind set (default both)")
+@click.option("--errors/--no-errors", default=True, help="print the dev half's errors")
+def verdict_eval(parts: tuple[str, ...], sets: tuple[str, ...], errors: bool) -> None:
     """Score the held-out situations and dialogues through the engine (flags, verdicts, dialogue turns)."""
     from bot.verdict_eval import main as run
 
-    raise SystemExit(run(parts or ("dev", "holdout")))
+    raise SystemExit(run(parts or ("dev", "holdout"), sets or ("heldout", "blind2"), errors))
 
 
 def _register() -> None:

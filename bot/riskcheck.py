@@ -242,7 +242,7 @@ class RiskChecker:
         raising = [
             r for r in rates
             if (r.annual is not None and r.annual >= t)
-            or (r.annual is None and r.strong and r.period in periods)
+            or (r.annual is None and (r.strong or backed) and r.period in periods)
         ]
         return max(raising, key=lambda r: r.annual or 0.0, default=None)
 

@@ -62,6 +62,7 @@ _PCT = re.compile(
     rf"|(?:(?P<kw>月利率|年利率|日利率|月息|年息|日息|月利|年利|日利|利息)\s*)(?P<fen>{NUM})\s*(?P<unit>分|厘){_FD.format('fd')}(?!之)"
     rf"|(?P<fen2>{NUM})\s*(?P<unit2>分|厘){_FD.format('fd2')}\s*(?:的)?\s*(?:利|息)"
     r"|(?P<kw2>日息|日利|日化|日收益|月息|月利)\s*千(?P<pm>[一二两三四五六七八九\d](?:点[一二三四五六七八九\d])?)(?![百十万分])"
+    rf"|(?P<kw3>年息|年利|年回报|年收益)\s*(?P<bare>{NUM})(?![\d.]|\s*(?:分|厘|元|块|万|千|百|个|年|月|天|%))"
 )
 _PER = (r"每天|每日|天天|一天|日日|每个?(?:周|星期)[一二三四五六日天末]?|一周|每个?月|月月|一个月|每个?季度?|每年|一年|"
         r"年底|年终|(?:年|月|日)(?=返|分红|收益|利息|息)")
@@ -89,10 +90,13 @@ _EVENT = re.compile(
     rf"[^\d,。;!?]{{0,3}}?(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?P<u>元|块钱|块|万元|万)?"
 )
 _SWAP = re.compile(  # 捐一万返两万, 投五千还你八千: paid in, paid back more (a year when no period is said)
-    rf"(?:投|存|捐|交|充值|充|买|入股|放进去|放)\s*(?P<dep>{NUM})\s*(?P<u>元|块钱|块|万元)?[^\d,。;!?:%]{{0,3}}?"
-    rf"(?:返还|返|还给你|还你|还您|还|给你|给您|变成|变|拿回|收回|退)\s*(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
+    rf"(?:投|存|捐|交|充值|充|买|入股|放进去|放)(?:满|了|个)?\s*(?P<dep>{NUM})\s*(?P<u>元|块钱|块|万元)?[^\d,。;!?:%]{{0,3}}?"
+    rf"(?:返还|返|还给你|还你|还您|还|给你|给您|变成|变|拿回|收回|退)(?:他|她|你|您|俺|我)?\s*(?P<amt>{NUM}){_AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
 )
 _TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "收到", "回来", "到账", "连本带利"})
+_PAYBACK = re.compile(  # 三个月回本: the whole stake back in that time, 100% over it
+    rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>天|周|个月|月|年)\s*(?:就|就能|就可以|能|可以|即可)?\s*(?:回本|收回成本)"
+)
 _FLOOR = re.compile(  # 一股五千保底分一千: a guaranteed payout with no period is a year's
     rf"(?:保底|固定|每股|一股)\s*(?:每年|一年)?\s*(?:分红|分|返|给|拿)\s*(?P<amt>{NUM}){_AFTER_AMOUNT}"
 )
@@ -236,15 +240,18 @@ def _percent_hits(text: str) -> list[RateHit]:
     hits = []
     for m in _PCT.finditer(text):
         g = m.groupdict()
-        key = next(k for k in ("p100", "pct", "p1000", "p10000", "fen", "fen2", "pm") if g[k])
+        key = next(k for k in ("p100", "pct", "p1000", "p10000", "fen", "fen2", "pm", "bare") if g[k])
         value = (parse_number(g[key]) or 0.0) / {"p1000": 10, "p10000": 100, "pm": 10}.get(key, 1)
         tenth = g["fd"] or g["fd2"]
         value += (parse_number(tenth) or 0.0) / 10 if tenth else 0.0
         if not value:
             continue
         near = _period_near(text, m.start(), m.end())
-        period, per_year, strong = near.name, near.per_year, near.strong or bool(g["fen"] or g["fen2"] or g["pm"])
-        kw = g["kw"] or g["kw2"]  # 日息千三 = 千分之三 a day
+        period, per_year, strong = near.name, near.per_year, near.strong or bool(g["fen"] or g["fen2"] or g["pm"]
+                                                                                 or g["bare"])
+        if key == "bare" and not 1 <= value <= 60:
+            continue  # 年息十五 is 15%; 年息三 or 年息三千 is no percentage
+        kw = g["kw"] or g["kw2"] or g["kw3"]  # 日息千三 = 千分之三 a day; 年息十五 = 15% a year
         if kw:
             period = {"月": "month", "年": "year", "日": "day"}.get(kw[0], period)
             per_year = PERIODS_PER_YEAR.get(period or "year", per_year)
@@ -343,6 +350,10 @@ def _payout_hits(text: str) -> list[RateHit]:
             near = _period_near(text, m.start(), m.end())
             per_year = near.per_year if near.name in ("span", "year") else 1.0
             hits.append(RateHit((amount / dep - 1) * per_year, m.start(), m.end(), "year", "lump", True, True))
+    for m in _PAYBACK.finditer(text):
+        count = 0.5 if m.group("n") == "半" else parse_number(m.group("n"))
+        if count:
+            hits.append(RateHit(365 / (count * _DAYS[m.group("u")]), m.start(), m.end(), "span", "lump"))
     for m in _FLOOR.finditer(text):
         amount = parse_number(m.group("amt"))
         deposit = _principal(principals, amounts, m.start(), m.end(), amount or 0.0, bare) if amount else None
@@ -376,11 +387,12 @@ def _multiple_hits(text: str) -> list[RateHit]:
             if m.group("up"):  # 涨了一倍 = +100%: the multiple is one more than said
                 total += 1
         lo, hi = _sentence(text, m.start(), m.end())
-        if total <= 1 or not _MONEY_NEAR.search(text, lo, hi):
+        near = _period_near(text, m.start(), m.end())
+        beside = near.name is not None and near.dist <= 1  # 半年翻倍: a period said right with it
+        if total <= 1 or not (_MONEY_NEAR.search(text, lo, hi) or beside):
             continue
         if _MULT_NOT.search(text, max(lo, m.start() - 4), m.end()):
             continue  # 积分翻倍, 菜价翻倍: not money that grows
-        near = _period_near(text, m.start(), m.end())
         start, end = _with_period(text, near, m.start(), m.end())
         hits.append(RateHit((total - 1) * near.per_year, start, end, near.name or "year", "multiple"))
     return hits

@@ -10,8 +10,9 @@ every channel. It prints:
 - dialogues: turns right (topic among the accepted ones, verdict present or absent as labelled, required
   flags, a tip offered pre-filled) and whole dialogues right.
 
-The sets (tests/data/situations_heldout.yaml, dialogues_heldout.yaml) were written by someone who had not
-seen the code or the training data. Items with an odd number are the dev half (errors may be read and
+The sets (tests/data/situations_heldout.yaml + dialogues_heldout.yaml, and situations_blind2.yaml +
+dialogues_blind2.yaml written later by another hand) were written by someone who had not seen the code or the
+training data. Items with an odd number are the dev half (errors may be read and
 tuned on); items with an even number are the holdout half (scored only; its errors are never printed).
 """
 
@@ -29,8 +30,12 @@ import yaml
 from bot.messages import Inbound, Turn
 
 REPO = Path(__file__).resolve().parent.parent
-SITUATIONS = REPO / "tests" / "data" / "situations_heldout.yaml"
-DIALOGUES = REPO / "tests" / "data" / "dialogues_heldout.yaml"
+DATA = REPO / "tests" / "data"
+SITUATIONS = DATA / "situations_heldout.yaml"
+DIALOGUES = DATA / "dialogues_heldout.yaml"
+# two sets, each written blind by someone who had not seen the code or the data, at different times
+SETS = {"heldout": (SITUATIONS, DIALOGUES),
+        "blind2": (DATA / "situations_blind2.yaml", DATA / "dialogues_blind2.yaml")}
 BARS = {"verdict_share": 0.95, "flag_f1": 0.90, "legit_clean": 1.0, "turns": 0.90}
 CLARIFY_PREFIX = "我不太确定您想问的是哪一个"
 
@@ -176,16 +181,17 @@ def report(part: str, sit: Mapping[str, Any], dia: Mapping[str, Any], show_error
     return "\n".join(lines)
 
 
-def main(parts: Sequence[str] = ("dev", "holdout"), situations: Path = SITUATIONS,
-         dialogues: Path = DIALOGUES) -> int:
+def main(parts: Sequence[str] = ("dev", "holdout"), sets: Sequence[str] = ("heldout", "blind2"),
+         show_errors: bool = True) -> int:
     bot = Bot()
     try:
-        sit_all, dia_all = load(situations), load(dialogues)
-        for part in parts:
-            sit = score_situations(bot, [s for s in sit_all if in_part(s, part)])
-            dia = score_dialogues(bot, [d for d in dia_all if in_part(d, part)])
-            print(report(part, sit, dia, show_errors=part == "dev"))
-            print()
+        for name in sets:
+            sit_all, dia_all = load(SETS[name][0]), load(SETS[name][1])
+            for part in parts:
+                sit = score_situations(bot, [s for s in sit_all if in_part(s, part)])
+                dia = score_dialogues(bot, [d for d in dia_all if in_part(d, part)])
+                print(report(f"{name} {part}", sit, dia, show_errors=show_errors and part == "dev"))
+                print()
     finally:
         bot.close()
     return 0

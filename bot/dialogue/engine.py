@@ -30,7 +30,14 @@ TIP_REQUEST = re.compile(r"^(我|俺|咱)?(要|想|想要|需要)(实名|匿名)
 TIP_BARE = re.compile(
     r"^(我|俺|咱)?(实名|匿名)?(举报|检举|揭发|告发)(?!电话|热线|方式|方法|渠道|途径|流程|程序|步骤|须知|指南|奖|有|会|能|可以|要|需要|怎么|咋|的|了|过)"
 )
-_ASKS = re.compile(r"[?？]|吗|么|嘛|怎么|咋|如何|什么|啥|多少|哪|能不能|可不可以|有没有|会不会|是不是")
+_ASKS = re.compile(
+    r"[?？]|吗|么|嘛|怎么|咋|如何|什么|啥|多少|哪|能不能|可不可以|有没有|会不会|是不是|[不没]$|奖励|奖金|泄露|保密|身份|电话"
+)
+# 能帮我举报不 / 帮我举报一下: asking the bot to take the tip
+TIP_HELP = re.compile(
+    r"^(你)?(能|可以|可不可以|能不能)?(帮我|帮忙|替我|给我|帮俺|替俺)(去)?(举报|反映|检举)(一下|他们|这家|这个)?"
+    r"(吗|不|呗|吧|啊)?[?？!！。.]*$"
+)
 
 
 class Flow(Protocol):
@@ -158,7 +165,7 @@ class Engine:
         return result
 
     def _is_tip_request(self, ctx: Ctx) -> bool:
-        if TIP_REQUEST.match(ctx.norm):
+        if TIP_REQUEST.match(ctx.norm) or TIP_HELP.match(ctx.norm):
             return True
         return TIP_BARE.match(ctx.norm) is not None and not _ASKS.search(ctx.norm) and ctx.text not in self._buttons
 

@@ -58,6 +58,7 @@ REASSURE = re.compile(
 )
 _SITUATION_MIN = 12  # characters: a shorter message tells no situation to remember
 _STORY_MIN = 25  # characters from which a message is a story, whatever it asks
+_FIGURE = re.compile(r"[\d一二两三四五六七八九十百千万]")
 
 
 class TopicHints:
@@ -110,8 +111,9 @@ class VerdictHandler:
         report = self._checker.analyse(text, personal=True)
         if not report.flags:
             return None
-        if len(report.flags) == 1 and report.annual_rate is None and len(normalise(text)) < _STORY_MIN:
-            return None
+        single = len(report.flags) == 1 and report.annual_rate is None
+        if single and len(normalise(text)) < _STORY_MIN and not _FIGURE.search(report.flags[0].phrase):
+            return None  # a word alone; 拉一个人给三百 names a figure and is a case
         return report
 
     def verdict(self, ctx: Ctx, report: RiskReport, topic: str | None, confidence: float = 1.0) -> Turn:
