@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 import nacl.pwhash
@@ -162,7 +163,7 @@ def bootstrap(
         knowledge=kb,
         uow_factory=partial(UnitOfWork, sessions),
         keyer=hasher.digest,
-        states=StateRepository(drafts),
+        states=StateRepository(drafts, timedelta(minutes=settings.draft_ttl_minutes)),
         subscribe=SubscribeFlow(counties, resolve_county, lambda chat_id: drafts.encrypt_json(chat_id)),
         riskcheck=RiskCheckHandler(risk, render_reply, kb.title),
         verdict=VerdictHandler(risk, kb, offices, hints),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     kdf_strength: Literal["moderate", "interactive", "min"] = "interactive"
     tip_retention_days: int = 365
     tips_per_day: int = 5
+    draft_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)  # a tip left unfinished this long is erased
     tips_per_address_per_day: int = 20
     notify_wecom_url: str = ""
     notify_smtp_host: str = ""

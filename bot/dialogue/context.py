@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,5 +47,12 @@ def turn(
     )
 
 
+_CANCEL = re.compile(  # 算了不举报了, 不想说了, 先不报了, 不弄了
+    r"^(算了|那算了|不了|好了)?[,，\s]*(我|俺)?(还是|先|暂时|就)?(不想|不要|不用|不|别)(再)?(举报|报|说|填|弄|写|订|订阅)(了|啦)?"
+    r"(吧|啦|了)?[.。!！~]*$"
+)
+
+
 def is_cancel(norm: str) -> bool:
-    return norm.strip(" .。!！") in CANCEL_WORDS
+    norm = norm.strip(" .。!！~")
+    return norm in CANCEL_WORDS or _CANCEL.match(norm) is not None

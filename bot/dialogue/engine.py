@@ -7,10 +7,12 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from bot import metrics
 from bot.dialogue.context import Ctx, is_cancel, turn
+from bot.dialogue.pause import TipPause
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
@@ -23,6 +25,7 @@ from bot.textnorm import normalise
 from nlu.base import NLUParser, Parse
 
 log = logging.getLogger(__name__)
+EXPIRED = "您上次没填完的举报，放了太久没动，为了安全已经删除了。想举报的话可以重新开始。"
 MAX_TEXT = 2000
 PRIVATE_FLOWS = frozenset({"tip", "status"})
 TIP_REQUEST = re.compile(r"^(我|俺|咱)?(要|想|想要|需要)(实名|匿名)?(举报|检举|揭发|告发|反映)")
@@ -75,6 +78,7 @@ class Engine:
         self._buttons = knowledge.button_map()
         for tid, t in knowledge.topics.items():
             self._buttons.setdefault(t.title, tid)
+        self._pause = TipPause(self._buttons, self._answer_pending, self._resume_tip)
 
     def conversation_key(self, msg: Inbound) -> str:
         return self._keyer("chat", f"{msg.channel}:{msg.user}")
@@ -90,6 +94,8 @@ class Engine:
             result = await self._route(ctx)
             if msg.channel in self._push_channels:  # the web and the terminal have no push: no query
                 SubscriberRepository(uow.session).touch(key)
+            if state.expired:  # the half-written tip was erased: say so before anything else
+                result = replace(result, replies=(Outbound(EXPIRED, ()), *result.replies))
             self._states.save(uow.session, key, state)
             uow.commit()
         for effect in ctx.after_commit:  # e.g. telling an office a tip arrived; never delays the reply
@@ -106,8 +112,13 @@ class Engine:
         if state.flow in PRIVATE_FLOWS and not ctx.msg.private:
             # a tip or a receipt never moves on in a group: nothing typed there is taken or repeated
             return turn("这件事请私聊我办理，群里说的内容我不会记录。", _FLOW_TOPIC[state.flow])
+        if state.flow == "tip" and "tip" in self._flows:
+            paused = self._pause.intercept(ctx)
+            if paused is not None:
+                return paused
         if state.flow in self._flows:
-            if is_cancel(ctx.norm):
+            keeps = getattr(self._flows[state.flow], "keeps", None)  # 不想说 at the contact step is an answer
+            if is_cancel(ctx.norm) and not (keeps is not None and keeps(ctx)):
                 return self._cancel(ctx)
             handled = self._flows[state.flow].step(ctx)
             if handled is not None:
@@ -168,6 +179,15 @@ class Engine:
         if TIP_REQUEST.match(ctx.norm) or TIP_HELP.match(ctx.norm):
             return True
         return TIP_BARE.match(ctx.norm) is not None and not _ASKS.search(ctx.norm) and ctx.text not in self._buttons
+
+    def _answer_pending(self, ctx: Ctx, topic: str) -> Turn:
+        """A question asked in the middle of a tip: answered without leaving the tip (flows wait)."""
+        if topic in self._flows or topic in ("risk_check", "report_status", "unsubscribe"):
+            return turn("请先把举报填完，或者回复“取消”放弃，再办这件事。", _FLOW_TOPIC["tip"])
+        return self._answer(ctx, topic, None)
+
+    def _resume_tip(self, ctx: Ctx) -> Turn:
+        return self._flows["tip"].resume(ctx)
 
     def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
         confidence = parse.confidence if parse else 1.0

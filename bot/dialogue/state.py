@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -23,6 +24,11 @@ class DraftCipher(Protocol):
 
 
 CASE_TTL = 30 * 60
+EXPIRING = frozenset({"tip"})  # flows whose draft is erased when left idle
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 _SEALED_KEYS = frozenset({"draft", "case"})
 
 
@@ -33,6 +39,7 @@ class State:
     data: dict[str, Any] = field(default_factory=dict)
     secret: dict[str, Any] | None = None
     case: dict[str, Any] | None = None  # the situation last described, sealed at rest like a draft
+    expired: str | None = None  # the flow whose draft was just erased for being left too long (not stored)
 
     def fresh_case(self, now: float | None = None) -> dict[str, Any] | None:
         """The case, if it was described in the last CASE_TTL seconds."""
@@ -53,13 +60,18 @@ class State:
 
 
 class StateRepository:
-    def __init__(self, cipher: DraftCipher) -> None:
+    def __init__(self, cipher: DraftCipher, draft_ttl: timedelta = timedelta(minutes=30)) -> None:
         self._cipher = cipher
+        self._draft_ttl = draft_ttl
 
     def load(self, session: Session, key: str) -> State:
         row = session.get(Conversation, key)
         if row is None:
             return State()
+        if row.flow in EXPIRING and row.updated_at is not None and _aware(row.updated_at) < utcnow() - self._draft_ttl:
+            # a tip left half-written: erased, and the person is told so on this turn
+            data = {k: v for k, v in (row.data or {}).items() if not k.startswith("f_")}
+            return State(data=data, expired=row.flow)
         secret, case = None, None
         if row.sealed:
             try:

@@ -91,6 +91,18 @@ class TipFlow:
                              confidence)
         return self._ask_next(ctx, intro, confidence)
 
+    def keeps(self, ctx: Ctx) -> bool:
+        """A message that reads like a cancel but answers the slot: 不想说 when asked for a name."""
+        return ctx.state.step == "contact" and _NO_NAME.search(ctx.norm) is not None and "举报" not in ctx.norm
+
+    def resume(self, ctx: Ctx) -> Turn:
+        """"继续举报" after a question in the middle: the slot it stopped at, asked again."""
+        draft = ctx.state.secret if isinstance(ctx.state.secret, dict) else {"evidence_notes": [], "images": []}
+        ctx.state.secret = draft
+        if ctx.state.step == "edit":
+            return self._ask(ctx, "要改哪一项？", "edit", [*EDITABLE, "全部重填"])
+        return self._ask_next(ctx, "好的，我们接着填。\n")
+
     def _allowed(self, ctx: Ctx) -> bool:
         limiter = RateLimiter(ctx.session)
         day = timedelta(days=1)

@@ -1,0 +1,51 @@
+"""A question asked in the middle of a tip: never taken as the answer to the slot being asked.
+
+    (tip flow, any slot) a known button such as "什么是非法集资"
+        ──► "要继续举报，还是先回答您的问题？"  [继续举报] [先回答问题]
+              继续举报   ──► the slot is asked again
+              先回答问题 ──► the answer, the draft kept; "继续举报" later goes on where it stopped
+
+Only a tapped button (a label the bot itself offered) counts as a question here: text typed inside a tip never
+goes to the NLU, so a typed question is taken as the answer, as the person can see in the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.dialogue.context import Ctx, turn
+from bot.messages import Outbound, Turn
+
+ASK = "要继续举报，还是先回答您的问题？\n（先回答也没关系，您填的内容会留着。）"
+GO_ON = frozenset({"继续举报", "继续", "接着填", "接着举报"})
+ANSWER_FIRST = frozenset({"先回答问题", "先回答", "回答问题", "先回答我的问题"})
+PENDING = "f_pending"  # f_: erased with the flow
+TOPIC = "report_start"
+
+
+class TipPause:
+    def __init__(self, buttons: dict[str, str], answer: Callable[[Ctx, str], Turn],
+                 resume: Callable[[Ctx], Turn]) -> None:
+        self._buttons = buttons
+        self._answer = answer
+        self._resume = resume
+
+    def intercept(self, ctx: Ctx) -> Turn | None:
+        """Inside a tip: a tapped question, or the choice after it; None when the message is for the slot."""
+        data = ctx.state.data
+        word = ctx.norm.strip(" .。!！")
+        if data.get(PENDING) and word in GO_ON:
+            data.pop(PENDING, None)
+            return self._resume(ctx)
+        if data.get(PENDING) and word in ANSWER_FIRST:
+            topic = self._buttons[data.pop(PENDING)]
+            answered = self._answer(ctx, topic)
+            tail = Outbound("举报还没提交。想接着填，回复“继续举报”；不想举报了，回复“取消”。", ())
+            return Turn((*answered.replies, tail), answered.topic, answered.intent, answered.confidence)
+        if word in GO_ON and ctx.state.flow == "tip":
+            return self._resume(ctx)
+        topic = self._buttons.get(ctx.text)
+        if topic is None or topic == TOPIC:
+            return None
+        data[PENDING] = ctx.text
+        return turn(ASK, TOPIC, buttons=["继续举报", "先回答问题"], expects=ctx.state.step)
