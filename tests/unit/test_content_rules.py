@@ -265,3 +265,10 @@ def test_content_check_reports_problems_for_staff(tmp_path, monkeypatch):
     assert "人民币" in bad.output and "problem: offices.yaml is sample data" in bad.output
     report = check(content, "development")
     assert not any("offices.yaml" in p for p in report.problems) and report.warnings
+
+
+def test_low_income_families_can_be_chosen_when_subscribing():
+    from bot.dialogue.subscribe import match_audience
+
+    assert match_audience(AUDIENCES["low_income"]) == "low_income"
+    assert match_audience(AUDIENCES["elderly"]) == "elderly"  # the button text, as the subscribe answer says
