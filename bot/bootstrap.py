@@ -115,7 +115,7 @@ def bootstrap(
     sessions = make_session_factory(db)
     offices = OfficeDirectory.load(settings.content_dir / "offices.yaml")
     city = offices.city
-    values = {"city_office": city.name, "city_phone": city.contacts.phone}
+    values = offices.placeholder_values()
     topic_ids = load_topic_ids(settings.content_dir / "spec" / "topics.yaml")
     kb = KnowledgeBase.load(settings.content_dir, topic_ids, values)
     hasher = KeyedHasher(subkey(settings.secret_key, "keyed-hash"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -156,13 +157,24 @@ def content() -> None:
 
 @content.command("check")
 def content_check() -> None:
-    """Validate content/ against the schema and the topic contract."""
-    from bot.knowledge import KnowledgeBase, load_topic_ids
+    """Validate content/: schema, topic contract, house style, campaign pieces, tip categories, offices."""
+    from bot.content_check import check
 
-    settings = Settings()
-    ids = load_topic_ids(settings.content_dir / "spec" / "topics.yaml")
-    kb = KnowledgeBase.load(settings.content_dir, ids, {})
-    click.echo(f"content ok: {len(kb.topics)} topics")
+    # read as development: production settings refuse a sample directory before it could be reported
+    settings = Settings(environment="development")
+    environment = os.environ.get("FUNDGUARD_ENVIRONMENT", "development")
+    try:
+        report = check(settings.content_dir, environment)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.warnings:
+        click.echo(f"warning: {line}")
+    for line in report.problems:
+        click.echo(f"problem: {line}")
+    if report.problems:
+        click.echo(f"content has {len(report.problems)} problem(s)")
+        sys.exit(1)
+    click.echo(f"content ok: {report.topics} topics")
 
 
 @main.group()

@@ -97,6 +97,12 @@ class OfficeDirectory(BaseModel):
         """The county-level offices, in the directory's order."""
         return [o for o in self.offices if not o.is_city]
 
+    def placeholder_values(self) -> dict[str, str]:
+        """What ${...} in content/topics stands for: the city office, its phone, every county office's phone."""
+        city = self.city
+        counties = "\n".join(f"· {o.area}：{o.contacts.phone}" for o in self.counties)
+        return {"city_office": city.name, "city_phone": city.contacts.phone, "county_phones": counties}
+
     def get(self, code: str) -> Office | None:
         return next((o for o in self.offices if o.code == code), None)
 

@@ -6,14 +6,26 @@ Secrets have development defaults so that `make run` works out of the box; outsi
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-secret-change-me-in-production"
+log = logging.getLogger(__name__)
+
+
+def offices_are_sample(content_dir: Path) -> bool:
+    """Whether content/offices.yaml still says `sample: true` (placeholder phones and addresses)."""
+    path = content_dir / "offices.yaml"
+    if not path.exists():
+        return False  # a missing directory is refused where it is loaded, with its own message
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return isinstance(data, dict) and data.get("sample") is True
 
 
 class Settings(BaseSettings):
@@ -74,6 +86,13 @@ class Settings(BaseSettings):
                 "FUNDGUARD_SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
+        if offices_are_sample(self.content_dir):
+            message = (f"{self.content_dir / 'offices.yaml'} is sample data (`sample: true`): its phone numbers, "
+                       "e-mails and addresses are placeholders")
+            if self.environment == "production":
+                raise ValueError(message + ". Put in the offices' real contacts and set `sample: false` "
+                                 "before going live.")
+            log.warning("%s; replace them and set `sample: false` before going live", message)
         return self
 
     @property

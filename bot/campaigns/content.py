@@ -159,7 +159,7 @@ class Library(BaseModel):
         """Editorial rules beyond the schema: coverage of every group, buttons the engine understands."""
         out: list[str] = []
         regular = [p for p in self.pieces.values() if not p.calendar]
-        for group in (*GROUPS, "public"):
+        for group in (*GROUPS, "low_income", "public"):
             n = sum(1 for p in regular if p.audience == group)
             if n < 2:
                 out.append(f"only {n} piece(s) for {group}; at least 2 are needed")

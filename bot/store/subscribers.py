@@ -12,6 +12,7 @@ AUDIENCES = {
     "student": "大学生和应届毕业生",
     "finance_staff": "金融机构员工和代办员",
     "civil_servant": "公务人员",
+    "low_income": "低收入家庭",  # a target group of the seeds (Ankang §8; Suzhou: 贫困人群)
     "public": "普通群众",
 }
 

@@ -168,10 +168,24 @@ class Category(BaseModel):
     code: str
     label: str
     words: list[str]
+    not_in: list[str] = []      # texts in which a word of this category does not count ("数字人民币")
+
+    def matches(self, norm: str) -> list[str]:
+        """The words of this category found in a normalised text, outside its `not_in` contexts."""
+        excluded = [(m.start(), m.end()) for c in self.not_in if c
+                    for m in re.finditer(re.escape(normalise(c)), norm)]
+        found = []
+        for word in (normalise(w) for w in self.words):
+            for m in re.finditer(re.escape(word), norm) if word else ():
+                if not any(a <= m.start() and m.end() <= b for a, b in excluded):
+                    found.append(word)
+                    break
+        return found
 
 
 class Categories(BaseModel):
     categories: list[Category]
+    ordinary: list[str] = []    # everyday sentences that must file as `other` (see tip_categories.yaml)
 
     @classmethod
     def load(cls, path: Path) -> Categories:
@@ -180,9 +194,20 @@ class Categories(BaseModel):
     def infer(self, *texts: str) -> str:
         norm = normalise(" ".join(t for t in texts if t))
         for cat in self.categories:
-            if any(normalise(w) in norm for w in cat.words):
+            if cat.matches(norm):
                 return cat.code
         return "other"
+
+    def ordinary_misfiled(self) -> list[str]:
+        """Each ordinary sentence that a category's word catches: "sentence → code (words)"."""
+        out = []
+        for sentence in self.ordinary:
+            norm = normalise(sentence)
+            for cat in self.categories:
+                if words := cat.matches(norm):
+                    out.append(f"{sentence} → {cat.code} ({'、'.join(words)})")
+                    break
+        return out
 
     def label(self, code: str) -> str:
         return next((c.label for c in self.categories if c.code == code), code)

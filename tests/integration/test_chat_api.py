@@ -23,8 +23,10 @@ def test_answers_a_plain_question_with_every_field(client):
     assert body["red_flags"] == [] and body["expects"] is None and body["receipt"] is None
     assert 0 < body["confidence"] <= 1
     reply = body["replies"][0]
-    assert "非法集资" in reply["text"] and "【依据】" in reply["text"]
+    assert "非法集资" in reply["text"] and "更多" in reply["text"]
     assert 2 <= len(reply["buttons"]) <= 4
+    more = say(client, "u1", "更多")["replies"][0]["text"]  # the legal basis is one “更多” away
+    assert "【依据】《防范和处置非法集资条例》第二条" in more
 
 
 def test_a_follow_up_button_routes_to_its_topic(client, services):

@@ -256,9 +256,15 @@ def test_a_wrong_passphrase_cannot_open_an_office_key(services, wrong):
 def test_without_any_office_key_a_tip_is_kept_as_a_draft_not_stored(make_services, sqlite_url, tmp_path):
     from fastapi.testclient import TestClient
 
+    from bot.settings import REPO_ROOT
     from webhook.app import create_app
 
-    svc = make_services(sqlite_url, environment="production", secret_key="p" * 48)  # no development keys
+    content = tmp_path / "content"  # production refuses the sample directory: a copy marked as real
+    shutil.copytree(REPO_ROOT / "content", content)
+    offices = content / "offices.yaml"
+    offices.write_text(offices.read_text(encoding="utf-8").replace("sample: true", "sample: false"), encoding="utf-8")
+    svc = make_services(sqlite_url, environment="production", secret_key="p" * 48,  # no development keys
+                        content_dir=content)
     with TestClient(create_app(services=svc), raise_server_exceptions=False) as c:
         for text in ("我要举报", "石泉县", COMPANY, DETAIL, "跳过", "跳过", "跳过", "匿名"):
             say(c, "nokey-1", text)

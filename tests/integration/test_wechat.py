@@ -175,7 +175,9 @@ def test_a_long_answer_comes_in_pages_on_more_and_its_buttons_still_work(open_we
     assert len(second.encode("utf-8")) <= 2048 and "请回复数字选择：\n1. 我要举报" in second
     whole = first.removesuffix("\n（内容较长，回复“更多”看下一段）") + "\n" + second
     assert engine_text(services, f"内部认购\n{PITCH}", forwarded=True) in whole
-    assert "县区" in wx.say(USER, "1")  # 1 = 我要举报: the tip flow starts
+    started = wx.say(USER, "1")  # 1 = 我要举报: the tip flow starts, offering the checked text to confirm
+    assert "您刚才说的情况" in started and "内部认购" in started
+    assert "县区" in wx.say(USER, "1")  # 1 = 对: then the county is asked
 
 
 @pytest.mark.parametrize("msg_type,fields", [

@@ -40,7 +40,7 @@ def known_buttons() -> set[str]:
 def test_two_pieces_or_more_for_each_group_and_the_public_and_every_button_routes(lib, known_buttons):
     assert lib.problems(known_buttons) == []
     regular = [p for p in lib.pieces.values() if not p.calendar]
-    for group in (*GROUPS, "public"):
+    for group in (*GROUPS, "low_income", "public"):
         assert sum(p.audience == group for p in regular) >= 2, group
     assert UNSUBSCRIBE_BUTTON in known_buttons  # the button added to every push leads to unsubscribing
 
@@ -127,4 +127,4 @@ def test_loading_names_the_broken_file(tmp_path, lib):
         Library.load(tmp_path)
     # and an empty library is loadable but reported as not covering the groups
     (tmp_path / "campaigns" / "pieces" / "broken.yaml").unlink()
-    assert len(Library.load(tmp_path).problems()) == 5
+    assert len(Library.load(tmp_path).problems()) == 6  # four groups, low-income families, the public
