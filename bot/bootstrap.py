@@ -21,7 +21,8 @@ from bot.dialogue.subscribe import SubscribeFlow
 from bot.dialogue.verdict import TopicHints, VerdictHandler
 from bot.knowledge import KnowledgeBase, load_topic_ids
 from bot.offices import OfficeDirectory
-from bot.riskcheck import RiskChecker, render_reply
+from bot.riskcheck import RiskChecker
+from bot.riskcheck_reply import render_pasted
 from bot.settings import Settings
 from bot.store.db import make_engine, make_session_factory
 from bot.store.dedupe import InboundDeduper
@@ -165,7 +166,7 @@ def bootstrap(
         keyer=hasher.digest,
         states=StateRepository(drafts, timedelta(minutes=settings.draft_ttl_minutes)),
         subscribe=SubscribeFlow(counties, resolve_county, lambda chat_id: drafts.encrypt_json(chat_id)),
-        riskcheck=RiskCheckHandler(risk, render_reply, kb.title),
+        riskcheck=RiskCheckHandler(risk, partial(render_pasted, lexicon=risk.lexicon), kb.title),
         verdict=VerdictHandler(risk, kb, offices, hints),
         flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
         threshold=settings.nlu_threshold,

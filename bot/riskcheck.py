@@ -319,64 +319,8 @@ def _masked(text: str, pattern: re.Pattern[str] | None) -> str:
     return pattern.sub(lambda m: "," * len(m.group()), text) if pattern is not None else text
 
 
-def _percent(rate: float) -> str:
-    value = rate * 100
-    text = f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+def render_reply(report: RiskReport, lexicon: Lexicon | None = None) -> str:
+    """The whole reply to a risk check, within one WeChat passive reply (bot.riskcheck_reply)."""
+    from bot.riskcheck_reply import render_full
 
-
-def _rate_line(rate: float) -> str:
-    if rate >= 0.10:
-        return (f"按它说的折算，年化收益约{_percent(rate)}（按单利算），是银行定期存款（约2%）的"
-                f"{rate / 0.02:.0f}倍左右。正规投资给不出又高又稳的回报。")
-    if rate > 0.025:
-        return f"文中收益折合年化约{_percent(rate)}（按单利算），高于银行存款（约2%），要问清是不是持牌机构的产品。"
-    return f"文中的年利率约{_percent(rate)}，和银行存款（约2%）差不多。"
-
-
-_ACTIONS = (
-    "现在请这样做：\n①{first}\n②不要拉亲友参加，介绍别人也可能要担责任；\n"
-    "③留好证据：聊天截图、传单、合同、收据和转账记录；\n④举报：回复“我要举报”，情况紧急请打110。"
-)
-_FIRST = {"high": "不要交钱，已经交了的不要再追加；", "caution": "先别交钱，问清是哪家机构、有没有金融牌照；"}
-_NONE_ADVICE = (
-    "这不等于一定安全，只是没看到常见的危险说法。\n"
-    "核实办法：投资理财只找银行、证券、保险等持牌金融机构；可以到国家金融监督管理总局、中国证监会网站"
-    "或银行网点查询机构和产品是否合法。\n对方若要先交钱、承诺保本高息或让您拉人，请回复“我要举报”，紧急时打110。"
-)
-_BASIS = (
-    "【依据】《防范和处置非法集资条例》第二条：未经依法许可，以许诺还本付息或给予回报等方式向不特定对象吸收资金，"
-    "就是非法集资。最高人民法院法释〔2022〕5号第一条：同时具备非法性、公开性、利诱性、社会性四个特征的，"
-    "认定为非法吸收公众存款。"
-)
-_HEAD_TAIL = {"high": "，很像非法集资的宣传。", "caution": "，里面有非法集资常用的说法。", "none": "。"}
-
-
-def _short(phrase: str, limit: int = QUOTE_MAX) -> str:
-    phrase = " ".join(phrase.split())
-    return phrase if len(phrase) <= limit else phrase[: limit - 1] + "…"
-
-
-def render_reply(report: RiskReport) -> str:
-    """The reply to a risk check: plain Simplified Chinese, within one WeChat passive reply (2048 bytes)."""
-    head = [f"【风险检查】结论：{VERDICT_WORDS[report.verdict]}{_HEAD_TAIL[report.verdict]}"]
-    if report.flags:
-        head.append(f"发现{len(report.flags)}个危险信号：")
-    tail = []
-    if report.annual_rate is not None:
-        tail.append(_rate_line(report.annual_rate))
-    if report.verdict == "none":
-        tail.append(_NONE_ADVICE)
-    else:
-        tail.append(_ACTIONS.format(first=_FIRST[report.verdict]))
-    tail.append(_BASIS)
-    lines = [f"{i}.「{_short(f.phrase)}」{f.why}" for i, f in enumerate(report.flags, 1)]
-    for keep in range(len(lines), -1, -1):  # drop whole flag lines from the end until the reply fits
-        rest = report.flags[keep:]
-        named = "".join(f"「{_short(f.phrase, 8)}」" for f in rest)
-        options = ([f"另有{len(rest)}个信号：{named}。"], [f"另有{len(rest)}个信号没有逐条列出。"]) if rest else ([],)
-        for more in options:
-            reply = "\n".join(head + lines[:keep] + more + tail)
-            if len(reply.encode("utf-8")) <= WECHAT_PASSIVE_LIMIT:
-                return reply
-    return reply.encode("utf-8")[:WECHAT_PASSIVE_LIMIT].decode("utf-8", "ignore")
+    return render_full(report, lexicon)

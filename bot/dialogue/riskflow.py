@@ -88,14 +88,17 @@ class RiskCheckHandler:
     def check(self, ctx: Ctx, text: str, confidence: float = 1.0) -> Turn:
         report = self._checker.analyse(text)
         ctx.state.data["last_topic"] = TOPIC
-        if report.flags:  # kept sealed, so that "我要举报他们" can offer the text they pasted
+        if report.flags:  # kept sealed: "更多" opens the whole check, "我要举报他们" offers the text pasted
             ctx.state.case = {"text": text[:600], "flags": report.flag_ids, "verdict": report.verdict,
-                              "topic": TOPIC, "rate": report.annual_rate, "at": time.time()}
+                              "topic": TOPIC, "rate": report.annual_rate, "at": time.time(), "pasted": True}
+            ctx.state.data["more"] = "case"
         learn = []
         for flag in report.flags:
             if flag.topic not in learn and flag.topic != "red_flags":
                 learn.append(flag.topic)
         buttons = ["我要举报", *[self._title(t) for t in learn[:2]]]
+        if report.flags:
+            buttons.insert(1, "更多")
         if len(buttons) < 3:
             buttons.append(self._title("red_flags"))
         return turn(self._render(report), TOPIC, buttons=buttons, confidence=confidence,

@@ -187,9 +187,10 @@ class VerdictHandler:
         if ctx.state.data.get("more") != "case" or case is None:
             return None
         ctx.state.data.pop("more", None)
-        report = self._checker.analyse(case["text"], personal=True)
+        pasted = bool(case.get("pasted"))
+        report = self._checker.analyse(case["text"], personal=not pasted)
         topic = case.get("topic") or "risk_check"
-        text = render_details(report, self._checker.lexicon)
+        text = render_details(report, self._checker.lexicon, pasted)
         return Turn((Outbound(text, self._buttons(())),), topic, topic, 1.0, red_flags=tuple(report.flag_ids))
 
     @staticmethod

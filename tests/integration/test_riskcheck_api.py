@@ -27,7 +27,14 @@ def assert_says_what_to_do(text: str) -> None:
     assert "不要交钱" in text and "不要拉亲友" in text, text
     assert "留好证据" in text and "截图" in text and "转账记录" in text, text
     assert "我要举报" in text and "110" in text, text
-    assert LAW in text and "法释〔2022〕5号" in text, text
+    assert LAW in text and "（2022年修正）第一条" in text, text
+
+
+def more_of(client, user: str) -> str:
+    """The whole check, one tap away behind "更多"."""
+    body = say(client, user, "更多")
+    assert body["topic"] == "risk_check" and body["red_flags"], body
+    return reply_of(body)[0]
 
 
 def test_a_pasted_pitch_gets_a_verdict_each_phrase_why_and_what_to_do(client, services):
@@ -37,13 +44,15 @@ def test_a_pasted_pitch_gets_a_verdict_each_phrase_why_and_what_to_do(client, se
     assert body["red_flags"] == ["guaranteed_principal", "high_return", "urgency", "fake_endorsement",
                                  "public_solicitation", "pension_disguise"]
     text, buttons = reply_of(body)
-    assert verdict_of(text) == "明显高风险"
+    assert verdict_of(text) == "明显高风险" and len(text) <= 200  # the first screen: short
+    assert "「保本保息」" in text and "约18%" in text and "还有3处" in text
+    whole = more_of(client, "rc1")
     for phrase in ("保本保息", "年化18%", "名额有限", "国家支持", "欢迎亲朋好友", "养老项目"):
-        assert f"「{phrase}」" in text, phrase
-    assert "正规投资都有风险" in text  # why 保本 matters
-    assert "约18%" in text and "单利" in text  # the yield, normalised and compared
-    assert_says_what_to_do(text)
-    assert buttons[0] == "我要举报"
+        assert f"「{phrase}」" in whole, phrase
+    assert "正规投资都有风险" in whole  # why 保本 matters
+    assert "约18%" in whole and "单利" in whole  # the yield, normalised and compared
+    assert_says_what_to_do(whole)
+    assert buttons[0] == "我要举报" and "更多" in buttons
     assert services.knowledge.title("tactic_pension") in buttons  # learn more about the matching scheme type
 
 
@@ -64,8 +73,8 @@ def test_a_legitimate_text_raises_nothing_and_says_how_to_verify(client):
     assert body["topic"] == "risk_check" and body["red_flags"] == []
     text, buttons = reply_of(body)
     assert verdict_of(text) == "未发现明显危险信号"
-    assert "不等于一定安全" in text and "持牌" in text and "1.75%" in text
-    assert LAW in text and "我要举报" in buttons
+    assert "不等于一定安全" in text and "持牌" in text and "1.75%" in text and "我要举报" in buttons
+    assert LAW in reply_of(say(client, "rc3", "更多"))[0]  # the legal basis, one tap away
 
 
 def test_a_public_warning_listing_the_same_words_raises_nothing(client):
@@ -85,7 +94,7 @@ def test_asking_first_then_pasting_checks_the_next_message(client):
     assert {"high_return", "rebate_disguise"} <= set(body["red_flags"])
     text, _ = reply_of(body)
     assert verdict_of(text) == "明显高风险" and "「每月返利息三百元」" in text and "约36%" in text
-    assert_says_what_to_do(text)
+    assert_says_what_to_do(more_of(client, "rc5"))
     # the flow is over: the next message is a question again, not a text to check
     assert say(client, "rc5", "什么是非法集资")["red_flags"] == []
 
@@ -103,7 +112,7 @@ def test_a_pitch_pasted_without_any_question_is_checked(client):
     assert {"guaranteed_principal", "high_return", "urgency"} <= set(body["red_flags"])
     text, buttons = reply_of(body)
     assert verdict_of(text) == "明显高风险" and "「零风险」" in text and "约50%" in text
-    assert_says_what_to_do(text)
+    assert_says_what_to_do(more_of(client, "rc7"))
     assert "我要举报" in buttons
 
 
@@ -116,8 +125,9 @@ def test_voice_style_text_without_punctuation(client):
     text, _ = reply_of(body)
     assert verdict_of(text) == "明显高风险"
     assert "每个月就给你七百五」" in text and "约18%" in text  # 750 × 12 / 50000, quoted with its deposit
-    assert "「养老院的床位」" in text
-    assert_says_what_to_do(text)
+    whole = more_of(client, "rc8")
+    assert "「养老院的床位」" in whole
+    assert_says_what_to_do(whole)
 
 
 def test_traditional_characters_are_checked_and_quoted_as_written(client):
@@ -127,16 +137,18 @@ def test_traditional_characters_are_checked_and_quoted_as_written(client):
     assert {"guaranteed_principal", "high_return", "fake_endorsement", "pension_disguise"} <= set(body["red_flags"])
     text, _ = reply_of(body)
     assert verdict_of(text) == "明显高风险"
-    assert "「政府扶持」" in text and "「候鳥式養老」" in text  # quoted as the person sent it
-    assert_says_what_to_do(text)
+    whole = more_of(client, "rc9")
+    assert "「政府扶持」" in whole and "「候鳥式養老」" in whole  # quoted as the person sent it
+    assert_says_what_to_do(whole)
 
 
 def test_one_warning_sign_is_a_caution(client):
     body = say(client, "rc10", "帮我看看：这个项目是政府扶持的，你可以去我们公司看看。")
     assert body["topic"] == "risk_check" and body["red_flags"] == ["fake_endorsement"]
     text, _ = reply_of(body)
-    assert verdict_of(text) == "需要警惕" and "「政府扶持」" in text
-    assert "先别交钱" in text and "不要拉亲友" in text and LAW in text
+    assert verdict_of(text) == "需要警惕" and "「政府扶持」" in text and "先别交钱" in text
+    whole = more_of(client, "rc10")
+    assert "不要拉亲友" in whole and LAW in whole
 
 
 def test_ordinary_chat_and_questions_are_not_taken_for_pitches(client):

@@ -170,12 +170,15 @@ def test_a_long_answer_comes_in_pages_on_more_and_its_buttons_still_work(open_we
     wx, services, _ = open_wechat(sqlite_url)
     first = wx.reply(wx.post(wx.xml(USER, "link", Title="内部认购", Description=PITCH, Url="https://x.invalid/a",
                                     MsgId=wx.next_id())))
-    assert first.endswith("回复“更多”看下一段）") and len(first.encode("utf-8")) <= 2048
-    second = wx.say(USER, "更多")
-    assert len(second.encode("utf-8")) <= 2048 and "请回复数字选择：\n1. 我要举报" in second
-    whole = first.removesuffix("\n（内容较长，回复“更多”看下一段）") + "\n" + second
-    assert engine_text(services, f"内部认购\n{PITCH}", forwarded=True) in whole
-    started = wx.say(USER, "1")  # 1 = 我要举报: the tip flow starts, offering the checked text to confirm
+    assert len(first.encode("utf-8")) <= 2048 and "请回复数字选择：\n1. 我要举报\n2. 更多" in first
+    assert engine_text(services, f"内部认购\n{PITCH}", forwarded=True) in first
+    pages = [wx.say(USER, "2")]  # 2 = 更多: the whole check, which may take pages of its own
+    while pages[-1].endswith("回复“更多”看下一段）"):
+        pages.append(wx.say(USER, "更多"))
+    assert all(len(p.encode("utf-8")) <= 2048 for p in pages)
+    whole = "\n".join(p.removesuffix("\n（内容较长，回复“更多”看下一段）") for p in pages)
+    assert "【依据】" in whole and "稳赚不赔" in whole and "3. 我要举报" in pages[-1]
+    started = wx.say(USER, "3")  # 3 = 我要举报: the tip flow starts, offering the checked text to confirm
     assert "您刚才说的情况" in started and "内部认购" in started
     assert "县区" in wx.say(USER, "1")  # 1 = 对: then the county is asked
 

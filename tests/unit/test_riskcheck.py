@@ -513,7 +513,7 @@ def test_a_text_raising_every_flag_fits_one_wechat_reply(checker):
     assert len(reply.encode("utf-8")) <= WECHAT_PASSIVE_LIMIT
     assert "明显高风险" in reply and "另有" in reply           # the flag list was cut, and says so
     assert "「保本保息」" in reply and "36%" in reply
-    assert "《防范和处置非法集资条例》第二条" in reply and "法释〔2022〕5号第一条" in reply
+    assert "《防范和处置非法集资条例》第二条" in reply and "（2022年修正）第一条" in reply
 
 
 def test_the_reply_quotes_phrases_explains_them_and_says_what_to_do(checker):
