@@ -48,7 +48,8 @@ PROMPTS = {
     "amount": "大概涉及多少钱？（例如“二十万左右”，不清楚回复“跳过”）",
     "participants": "大概有多少人投了钱？（例如“三十多人”，不清楚回复“跳过”）",
     "evidence": "有照片、截图、传单、合同吗？能发图片就直接发；\n也可以用文字说明在哪里、有什么。没有就回复“跳过”。",
-    "contact": "最后，您想匿名还是实名？\n· 回复“匿名”：不留任何身份信息。"
+    "contact": "最后，您想匿名还是实名？\n· 回复“匿名”：不会留下姓名电话；为了能给您回话，系统加密保存了您的聊天账号，"
+               "工作人员看不到。"
                "\n· 实名：回复您的姓名和电话（只有实名举报才能领奖励）。",
 }
 
@@ -77,7 +78,8 @@ class TipFlow:
         draft: dict = {"evidence_notes": [], "images": []}
         ctx.state.secret = draft
         rest = _REQUEST.sub("", ctx.norm)
-        intro = ("好的，我来帮您记录。您的举报会加密保存，只有负责的处非办能看到，我们不会泄露您的身份；"
+        intro = ("好的，我来帮您记录。举报加密保存，受理的县区处非办能打开；紧急的线索市处非办也能打开。"
+                 "我们不会泄露您的身份；"
                  "可以匿名，只有想领奖励时才需要实名。\n随时回复“取消”就放弃，填写的内容会全部删除。\n\n")
         case = ctx.state.fresh_case()
         ctx.state.case = None  # what they described now belongs to the tip's sealed draft, or to nothing
