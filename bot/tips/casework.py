@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.staff.labels import clean_value
 from bot.store.console_models import StaffAccount, TipCase
 from bot.store.models import AuditEntry, Tip, TipEvent, TipSeal, utcnow
 from bot.tips.keys import public_keys
@@ -109,6 +110,7 @@ def _place(opened: Opened, seal: TipSeal, body: Any) -> None:
         opened.evidence.append(Evidence(seal.id, str(body.get("mime", "")), size))
         opened.parts.append((seal.part, {"mime": body.get("mime"), "bytes": size}))
         return
+    body = clean_value(body)  # what a tipster typed is shown and exported without control characters
     opened.parts.append((seal.part, body))
     if seal.part == "content" and isinstance(body, dict):
         if body.get("escalated_by_addition"):
@@ -149,7 +151,7 @@ def read_content(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code
     except (SealingError, ValueError):
         return None
     session.add(AuditEntry(actor=actor, action="open", tip_id=tip.id, reason=reason))
-    return body if isinstance(body, dict) else None
+    return clean_value(body) if isinstance(body, dict) else None  # type: ignore[return-value]
 
 
 def relay_target(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: str) -> tuple[str, str] | None:
