@@ -132,8 +132,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         housekeeping.cancel()
         app.state.services.db.dispose()
 
+    known = settings or (services.settings if services is not None else None)
+    # In production the API description (/docs, /redoc, /openapi.json) is not served.
+    production = (known.environment if known is not None else Settings().environment) == "production"
+    off = {"docs_url": None, "redoc_url": None, "openapi_url": None} if production else {}
     app = FastAPI(title="FundGuard", version="0.1.0", lifespan=lifespan,
-                  description="防范非法集资智能问答：咨询、风险检查、匿名举报")
+                  description="防范非法集资智能问答：咨询、风险检查、匿名举报", **off)
     app.state.services = services
 
     @app.middleware("http")

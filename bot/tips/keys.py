@@ -19,6 +19,24 @@ class NoOfficeKey(LookupError):
     pass
 
 
+class DevelopmentKeysInProduction(RuntimeError):
+    """Production found office keys made for development (their passphrase is public)."""
+
+
+def development_offices(session: Session) -> list[str]:
+    return sorted(session.scalars(select(Office.code).where(Office.development_key.is_(True))))
+
+
+def refuse_development_keys(session: Session) -> None:
+    """Production must not seal a tip to a key whose passphrase is in this project's source."""
+    codes = development_offices(session)
+    if codes:
+        raise DevelopmentKeysInProduction(
+            "refusing to start in production: office key(s) of " + ", ".join(codes) + " are DEVELOPMENT keys "
+            "(their passphrase is public). Make real keys with `fundguard office keygen --office CODE --rotate` "
+            "for each, then start again.")
+
+
 def public_keys(session: Session) -> dict[str, str]:
     return {o.code: o.public_key for o in session.scalars(select(Office))}
 
