@@ -94,7 +94,9 @@ class Engine:
         if state.flow in self._flows:
             if is_cancel(ctx.norm):
                 return self._cancel(ctx)
-            handled = self._flows[state.flow].step(ctx)
+            step = self._flows[state.flow].step
+            # tips and receipts hash (Argon2) and seal: off the event loop
+            handled = await asyncio.to_thread(step, ctx) if state.flow in PRIVATE_FLOWS else step(ctx)
             if handled is not None:
                 return handled
             state.leave()  # not an answer to the flow: treat it as a new message
@@ -106,7 +108,7 @@ class Engine:
                         buttons=["我要举报", "帮我看看靠不靠谱"])
         status = self._flows.get("status")
         if status is not None and status.has_code(ctx.text):
-            return status.start(ctx)  # a receipt code never goes to the NLU
+            return await asyncio.to_thread(status.start, ctx)  # never to the NLU; hashed off the event loop
         if "tip" in self._flows and TIP_REQUEST.match(ctx.norm):
             return self._flows["tip"].start(ctx)  # nor does the first message of a tip
         if ctx.text in self._buttons:

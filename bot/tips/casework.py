@@ -22,7 +22,7 @@ from bot.staff.labels import clean_value
 from bot.store.console_models import StaffAccount, TipCase
 from bot.store.models import AuditEntry, Tip, TipEvent, TipSeal, utcnow
 from bot.tips.keys import public_keys
-from bot.tips.sealing import SealingError, UnlockedOfficeKey, seal_json
+from bot.tips.sealing import SealingError, UnlockedOfficeKey, fingerprint, seal_json
 from bot.tips.service import STATUS_LABELS, TipService
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -162,8 +162,11 @@ def relay_target(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code
                 body = key.open_json(seal.ciphertext)
             except (SealingError, ValueError):
                 return None
-            if isinstance(body, dict) and body.get("channel") and body.get("chat_id"):
-                return str(body["channel"]), str(body["chat_id"])
+            if not isinstance(body, dict) or not body.get("channel") or not body.get("chat_id"):
+                return None
+            if "handle" in body and body["handle"] != tip.handle:
+                return None  # an identity part moved onto another tip: never push to it
+            return str(body["channel"]), str(body["chat_id"])
     return None
 
 
@@ -174,7 +177,8 @@ def seal_like_tip(session: Session, tip: Tip, part: str, obj: Any) -> None:
     keys = public_keys(session)
     for code in sorted(codes):
         if code in keys:
-            session.add(TipSeal(tip_id=tip.id, office_code=code, part=part, ciphertext=seal_json(keys[code], obj)))
+            session.add(TipSeal(tip_id=tip.id, office_code=code, part=part, ciphertext=seal_json(keys[code], obj),
+                                key_fp=fingerprint(keys[code])))
 
 
 def case_for(session: Session, tip_id: int) -> TipCase:

@@ -198,6 +198,11 @@ def seal(public_key_b64: str, plaintext: bytes) -> bytes:
     return SealedBox(_public_key(public_key_b64)).encrypt(bytes(plaintext))
 
 
+def fingerprint(public_key_b64: str) -> str:
+    """A short, stable name of an office public key (16 hex), to tell which key sealed a part."""
+    return _blake2b(_public_key(public_key_b64).encode(), key=b"", person=b"fg-key-fp", size=8).hex()
+
+
 def seal_json(public_key_b64: str, obj: Any) -> bytes:
     return seal(public_key_b64, _dumps(obj))
 
