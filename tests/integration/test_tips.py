@@ -257,7 +257,7 @@ def test_without_any_office_key_a_tip_is_kept_as_a_draft_not_stored(make_service
 
     from webhook.app import create_app
 
-    svc = make_services(sqlite_url, environment="production", secret_key="Qz7-pLm2_Vx9Rt4Kw8Ny3Hb6Jd1Fs5Gc0Ae")  # no development keys
+    svc = make_services(sqlite_url, environment="production", secret_key="Qz7-pLm2_Vx9Rt4Kw8Ny3Hb6Jd1Fs5Gc0A")
     with TestClient(create_app(services=svc), raise_server_exceptions=False) as c:
         for text in ("我要举报", "石泉县", COMPANY, DETAIL, "跳过", "跳过", "跳过", "匿名"):
             say(c, "nokey-1", text)
