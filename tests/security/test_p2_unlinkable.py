@@ -79,7 +79,8 @@ def test_a_dump_plus_the_secret_cannot_join_a_tip_to_its_chat_or_subscriber(serv
 
 def test_abandoned_drafts_are_erased_after_the_draft_ttl(services):
     svc = services
-    for said in ("我要举报", "石泉县", "某某合作社", "保本保息每月返息三分，拉人头有奖", "跳过", "跳过", "跳过", NAME_PHONE):
+    story = ("我要举报", "石泉县", "某某合作社", "保本保息每月返息三分，拉人头有奖", "跳过", "跳过", "跳过", NAME_PHONE)
+    for said in story:
         _say(svc, "quitter", said)
     key = svc.engine.conversation_key(Inbound(channel="telegram", user="quitter"))
     drafts = DraftCipher(subkey(svc.settings.secret_key, "draft"))
