@@ -105,9 +105,9 @@ def healthz(code: Path, tmp: Path, seconds: float) -> dict[str, float]:
     port = 18000 + secrets.randbelow(2000)
     env = {**os.environ, "FUNDGUARD_DATA_DIR": str(tmp / "serve"), "FUNDGUARD_ENVIRONMENT": "development",
            "FUNDGUARD_KDF_STRENGTH": "interactive", "PYTHONPATH": str(code)}
-    log = Path(os.environ.get("BENCH_SERVE_LOG", os.devnull)).open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with Path(os.environ.get("BENCH_SERVE_LOG", os.devnull)).open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port)], cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -118,7 +118,9 @@ def healthz(code: Path, tmp: Path, seconds: float) -> dict[str, float]:
                 time.sleep(0.3)
         with httpx.Client(base_url=base, timeout=30) as c:
             body = {}
-            for text in ("我要举报", "石泉县", "某某合作社", "保本保息每月返息三分拉人头", "跳过", "跳过", "跳过", "匿名", "确认"):
+            story = ("我要举报", "石泉县", "某某合作社", "保本保息每月返息三分拉人头",
+                     "跳过", "跳过", "跳过", "匿名", "确认")
+            for text in story:
                 body = c.post("/api/chat", json={"user": "filer", "text": text}).json()
             receipt = body["receipt"]
 

@@ -45,7 +45,7 @@ def keygen(code: str, export: str | None, rotate: bool, forget_old: bool) -> Non
     (it needs the current passphrase once) so that tips sealed to it still open with the new passphrase."""
     from bot.bootstrap import KDF_LIMITS
     from bot.store.models import Office
-    from bot.tips.keys import rotate_key
+    from bot.tips.keyring import rotate_key
     from bot.tips.sealing import generate_office_key
 
     svc = _services()

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from bot.staff.labels import clean_value
 from bot.store.console_models import StaffAccount, TipCase
 from bot.store.models import AuditEntry, Tip, TipEvent, TipSeal, utcnow
-from bot.tips.keys import public_keys, replaced_key
+from bot.tips.keyring import unreadable_cause
+from bot.tips.keys import public_keys
 from bot.tips.sealing import SealingError, UnlockedOfficeKey, fingerprint, seal_json
 from bot.tips.service import STATUS_LABELS, TipService
 
@@ -106,19 +107,6 @@ def open_tip(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: st
     if reveal:
         session.add(AuditEntry(actor=actor, action="reveal_identity", tip_id=tip.id, reason=reason.strip()))
     return opened
-
-
-def unreadable_cause(session: Session, seal: TipSeal, key: UnlockedOfficeKey) -> str:
-    """Why a sealed part does not open with this office's keyring, in words for staff."""
-    if seal.key_fp is not None and seal.key_fp in key.fingerprints:
-        return "内容被改动过（密钥对得上，但数据不完整或被篡改）"
-    if seal.key_fp is None:
-        return "可能是用本单位已更换且没有保留的旧密钥加密的，也可能被改动过"
-    earlier = replaced_key(session, seal.office_code, seal.key_fp)
-    if earlier is not None and not earlier.key_file:
-        when = earlier.retired_at.strftime("%Y-%m-%d")
-        return f"用本单位旧密钥加密，该密钥已于{when}更换且没有保留（换密钥时未提供旧口令）"
-    return "用本单位密钥环里没有的密钥加密（可能是在别的数据库里生成的密钥）"
 
 
 def _place(opened: Opened, seal: TipSeal, body: Any) -> None:

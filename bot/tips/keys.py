@@ -8,16 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.offices import OfficeDirectory
-from bot.store.models import Office, OfficeKey, utcnow
-from bot.tips.sealing import (
-    InvalidKeyFile,
-    OfficeKeyFile,
-    UnlockedOfficeKey,
-    fingerprint,
-    generate_office_key,
-    unwrap_private,
-    wrap_private,
-)
+from bot.store.models import Office
+from bot.tips.keyring import keyring, unwrap_private
+from bot.tips.sealing import InvalidKeyFile, OfficeKeyFile, UnlockedOfficeKey, generate_office_key
 
 log = logging.getLogger(__name__)
 DEV_PASSPHRASE = "fundguard-dev-only"
@@ -57,10 +50,6 @@ def store_key(session: Session, code: str, key: OfficeKeyFile, *, development: b
     row.public_key, row.key_file, row.development_key = key.public_key, key.to_json(), development
 
 
-class KeyExists(ValueError):
-    """The office has a key already; replacing it needs --rotate."""
-
-
 def unlock(session: Session, code: str, passphrase: str) -> UnlockedOfficeKey:
     """The office's current key and every earlier key kept in its keyring (one Argon2 run)."""
     row = session.get(Office, code)
@@ -75,57 +64,6 @@ def unlock(session: Session, code: str, passphrase: str) -> UnlockedOfficeKey:
             except InvalidKeyFile:
                 log.warning("an earlier office key cannot be opened", extra={"office": code, "key_id": kept.id})
     return current.with_older(older)
-
-
-def keyring(session: Session, code: str) -> list[OfficeKey]:
-    """The office's earlier keys, newest first (key_file empty: replaced without being kept)."""
-    return list(session.scalars(select(OfficeKey).where(OfficeKey.office_code == code)
-                                .order_by(OfficeKey.retired_at.desc(), OfficeKey.id.desc())))
-
-
-def rotate_key(session: Session, code: str, new: UnlockedOfficeKey, new_file: OfficeKeyFile,
-               old: UnlockedOfficeKey | None) -> int:
-    """Make `new` the office's key. With the old key unlocked, it and its keyring stay usable (re-wrapped under
-    the new key); without it, they are recorded as not kept. Returns how many earlier keys stay usable."""
-    row = session.get(Office, code)
-    if row is None:
-        store_key(session, code, new_file)
-        return 0
-    earlier = keyring(session, code)
-    now = utcnow()
-    if old is not None:
-        for item in earlier:
-            session.delete(item)
-        session.flush()
-        for i, private in enumerate(old.private_bytes()):
-            public = _public_of(private)
-            created = row.created_at if i == 0 else next((e.created_at for e in earlier if e.public_key == public), now)
-            session.add(OfficeKey(office_code=code, public_key=public, key_file=wrap_private(new.wrap_key(), private),
-                                  development_key=row.development_key if i == 0 else False,
-                                  created_at=created, retired_at=now))
-        kept = len(old.private_bytes())
-    else:
-        for item in earlier:
-            item.key_file = ""  # wrapped under the replaced key: gone with it
-        session.add(OfficeKey(office_code=code, public_key=row.public_key, key_file="",
-                              development_key=row.development_key, created_at=row.created_at, retired_at=now))
-        kept = 0
-    row.public_key, row.key_file, row.development_key, row.created_at = \
-        new_file.public_key, new_file.to_json(), False, now
-    return kept
-
-
-def _public_of(private: bytes) -> str:
-    from nacl.public import PrivateKey
-
-    from bot.tips.sealing import b64e
-
-    return b64e(bytes(PrivateKey(private).public_key))
-
-
-def replaced_key(session: Session, code: str, key_fp: str) -> OfficeKey | None:
-    """The earlier key of this office with this fingerprint, if it was recorded."""
-    return next((k for k in keyring(session, code) if fingerprint(k.public_key) == key_fp), None)
 
 
 def ensure_development_keys(session: Session, offices: OfficeDirectory, opslimit: int, memlimit: int) -> list[str]:

@@ -133,17 +133,6 @@ class UnlockedOfficeKey:
         return f"UnlockedOfficeKey(public_key={self.public_key_b64!r}, keys={len(self._boxes)})"
 
 
-def wrap_private(wrap_key: bytes, private: bytes) -> str:
-    return b64e(bytes(nacl.secret.SecretBox(wrap_key).encrypt(private)))
-
-
-def unwrap_private(wrap_key: bytes, wrapped: str) -> PrivateKey:
-    try:
-        return PrivateKey(nacl.secret.SecretBox(wrap_key).decrypt(b64d(wrapped)))
-    except (ValueError, nacl.exceptions.CryptoError) as exc:
-        raise InvalidKeyFile("an earlier key of this office does not open with the current key") from exc
-
-
 @dataclass(frozen=True)
 class OfficeKeyFile:
     """The public key plus the private key encrypted under Argon2id(passphrase) + SecretBox."""
