@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.cli import main as cli
 from bot.store.models import Office, Tip
+from tests.integration.test_console_security import console  # noqa: F401
 from tests.integration.test_tip_admin import cli_env  # noqa: F401
 from tests.integration.test_tips import COMPANY, file_tip
 
@@ -62,3 +63,22 @@ def test_forgetting_the_old_key_is_explicit_and_its_tips_say_why(client, service
         old_tip = uow.session.scalars(select(Tip.id).order_by(Tip.id.desc())).first()
     result = _open(cli_env, old_tip, SECOND)
     assert "更换且没有保留" in result.stderr and "tampered?" not in result.stderr
+
+
+def test_the_console_names_why_a_tip_cannot_be_opened(console):  # noqa: F811
+    from bot.tips.keyring import rotate_key
+    from bot.tips.sealing import TEST_MEMLIMIT, TEST_OPSLIMIT, generate_office_key
+    from tests.integration.test_console_security import add_staff, file_via_chat, last_tip_id, sign_in, unlock
+
+    client, svc = console
+    file_via_chat(client, "old-key-tip")
+    tip_id = last_tip_id(svc)
+    new = generate_office_key(SECOND, opslimit=TEST_OPSLIMIT, memlimit=TEST_MEMLIMIT)
+    with svc.uow() as uow:
+        rotate_key(uow.session, "shiquan", new.unlock(SECOND), new, old=None)  # replaced without keeping it
+        uow.commit()
+    add_staff(svc, "sq-keys", "shiquan")
+    sign_in(client, "sq-keys")
+    assert unlock(client, SECOND).status_code == 303
+    page = client.get(f"/console/tips/{tip_id}").text
+    assert 'id="unreadable"' in page and "更换且没有保留" in page and "可能被篡改" not in page
