@@ -8,10 +8,11 @@ export FUNDGUARD_DATA_DIR ?= var
 
 .PHONY: install run test lint chat browser clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e '.[dev]'
 	touch $@
 
 install: $(BIN)/.installed  ## create .venv with the app and its dev tools

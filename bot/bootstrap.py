@@ -29,7 +29,7 @@ from bot.store.dedupe import InboundDeduper
 from bot.store.uow import UnitOfWork
 from bot.tips.extract import Categories
 from bot.tips.flow import TipFlow
-from bot.tips.keys import ensure_development_keys
+from bot.tips.keys import ensure_development_keys, refuse_development_keys
 from bot.tips.notify import FanOutNotifier, Notifier, NullNotifier, SmtpNotifier, WeComRobotNotifier
 from bot.tips.receipts import ReceiptHasher
 from bot.tips.sealing import DraftCipher, KeyedHasher
@@ -125,6 +125,9 @@ def bootstrap(
     ops, mem = KDF_LIMITS[settings.kdf_strength]
     if settings.environment != "production":
         _development_keys(sessions, offices, ops, mem)
+    elif with_engine:  # serving (not the office commands that replace such keys)
+        with UnitOfWork(sessions) as uow:
+            refuse_development_keys(uow.session)
     tips = TipService(
         offices=offices,
         categories=Categories.load(settings.content_dir / "tip_categories.yaml"),

@@ -18,8 +18,8 @@ def _services():  # type: ignore[no-untyped-def]
     return bootstrap(Settings(), with_engine=False)
 
 
-def _passphrase(prompt: str, confirm: bool = False) -> str:
-    value = os.environ.get("FUNDGUARD_OFFICE_PASSPHRASE")
+def _passphrase(prompt: str, confirm: bool = False, env: str = "FUNDGUARD_OFFICE_PASSPHRASE") -> str:
+    value = os.environ.get(env)
     if value:
         return value
     value = getpass.getpass(prompt)
@@ -36,27 +36,58 @@ def office() -> None:
 @office.command("keygen")
 @click.option("--office", "code", required=True, help="the office code from content/offices.yaml")
 @click.option("--export", type=click.Path(dir_okay=False), help="also write the encrypted key file here")
-def keygen(code: str, export: str | None) -> None:
-    """Make an office keypair; the private key is encrypted under a passphrase (Argon2id)."""
+@click.option("--rotate", is_flag=True, help="replace the office's existing key (older tips stay readable)")
+@click.option("--forget-old", is_flag=True, help="with --rotate: do not keep the old key (its tips become unreadable)")
+def keygen(code: str, export: str | None, rotate: bool, forget_old: bool) -> None:
+    """Make an office keypair; the private key is encrypted under a passphrase (Argon2id).
+
+    An office that has a key keeps it unless --rotate is given; the old key then joins the office's keyring
+    (it needs the current passphrase once) so that tips sealed to it still open with the new passphrase."""
     from bot.bootstrap import KDF_LIMITS
-    from bot.tips.keys import store_key
+    from bot.store.models import Office
+    from bot.tips.keyring import rotate_key
     from bot.tips.sealing import generate_office_key
 
     svc = _services()
     if svc.offices.get(code) is None:
         raise click.ClickException(f"unknown office {code!r}")
-    passphrase = _passphrase(f"Passphrase for {code}: ", confirm=True)
-    if len(passphrase) < 12:
-        raise click.ClickException("use a passphrase of at least 12 characters")
-    ops, mem = KDF_LIMITS["moderate" if svc.settings.environment == "production" else svc.settings.kdf_strength]
-    key = generate_office_key(passphrase, opslimit=ops, memlimit=mem)
     with svc.uow() as uow:
-        store_key(uow.session, code, key, development=False)
+        existing = uow.session.get(Office, code)
+        if existing is not None and not rotate:
+            raise click.ClickException(
+                f"office {code} already has a key (made {existing.created_at:%Y-%m-%d}); replacing it makes its "
+                "tips unreadable unless the old key is kept: use --rotate (asks for the current passphrase)")
+        old = _old_key(uow.session, code, existing, forget_old) if existing is not None else None
+        passphrase = _passphrase(f"New passphrase for {code}: ", confirm=True)
+        if len(passphrase) < 12:
+            raise click.ClickException("use a passphrase of at least 12 characters")
+        ops, mem = KDF_LIMITS["moderate" if svc.settings.environment == "production" else svc.settings.kdf_strength]
+        key = generate_office_key(passphrase, opslimit=ops, memlimit=mem)
+        kept = rotate_key(uow.session, code, key.unlock(passphrase), key, old)
         uow.commit()
     if export:
         with open(export, "w", encoding="utf-8") as fh:
             fh.write(key.to_json())
     click.echo(f"office {code}: new key, public key {key.public_key}")
+    if existing is not None:
+        click.echo(f"earlier keys kept in the keyring: {kept}" if old is not None else
+                   "the old key was NOT kept: tips sealed to it can no longer be opened")
+
+
+def _old_key(session, code: str, existing, forget_old: bool):  # type: ignore[no-untyped-def]
+    """The office's current key unlocked (to keep it), or None with --forget-old."""
+    from bot.tips.keys import DEV_PASSPHRASE, unlock
+    from bot.tips.sealing import SealingError
+
+    if forget_old:
+        return None
+    passphrase = DEV_PASSPHRASE if existing.development_key else _passphrase(
+        f"Current passphrase for {code}: ", env="FUNDGUARD_OFFICE_OLD_PASSPHRASE")
+    try:
+        return unlock(session, code, passphrase)
+    except SealingError as exc:
+        raise click.ClickException("the current passphrase does not open the office key; nothing changed "
+                                   "(--forget-old replaces it without keeping it)") from exc
 
 
 @click.group()
@@ -106,7 +137,8 @@ def open_tip(tip_id: int, code: str | None, actor: str, reveal_identity: bool, r
         if not reveal_identity:
             click.echo("identity: (sealed; use --reveal-identity --reason …)")
         if opened.unreadable:
-            click.echo(f"WARNING: {opened.unreadable} sealed part(s) could not be opened (tampered?)", err=True)
+            click.echo(f"WARNING: {opened.unreadable} sealed part(s) could not be opened: "
+                       + "; ".join(opened.causes), err=True)
 
 
 @tips.command("purge")

@@ -7,6 +7,8 @@ Secrets have development defaults so that `make run` works out of the box; outsi
 from __future__ import annotations
 
 import logging
+import math
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +28,34 @@ def offices_are_sample(content_dir: Path) -> bool:
         return False  # a missing directory is refused where it is loaded, with its own message
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return isinstance(data, dict) and data.get("sample") is True
+
+
+PLACEHOLDER_WORDS = ("change_me", "changeme", "change-me", "replace_me", "replace-me", "your_secret",
+                     "placeholder", "example", "xxxxxx", "secret_key", "dev-only", "password")
+MIN_SECRET_BITS = 96  # the secret's length times its per-character Shannon entropy (token_hex(16) ≈ 118)
+
+
+def entropy_bits(value: str) -> float:
+    """Length × Shannon entropy per character: a rough upper bound of the randomness in a secret."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return per_char * len(value)
+
+
+def placeholder_reason(value: str, min_length: int = 32, min_bits: float = MIN_SECRET_BITS) -> str | None:
+    """Why a secret looks like a placeholder or a weak value (None when it looks random enough)."""
+    lowered = value.lower()
+    if len(value) < min_length:
+        return f"shorter than {min_length} characters"
+    if any(word in lowered for word in PLACEHOLDER_WORDS):
+        return "it looks like a placeholder (CHANGE_ME, example, ...)"
+    if len(set(value)) <= 2:
+        return "it is one character repeated"
+    if len(set(value)) < 8 or entropy_bits(value) < min_bits:
+        return "it has too little randomness"
+    return None
 
 
 class Settings(BaseSettings):
@@ -51,7 +81,6 @@ class Settings(BaseSettings):
     kdf_strength: Literal["moderate", "interactive", "min"] = "interactive"
     tip_retention_days: int = 365
     tips_per_day: int = 5
-    draft_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)  # a tip left unfinished this long is erased
     tips_per_address_per_day: int = 20
     notify_wecom_url: str = ""
     notify_smtp_host: str = ""
@@ -74,18 +103,19 @@ class Settings(BaseSettings):
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base: str = "https://api.telegram.org/bot"
+    # --- security (issue 18) ---
+    # Minutes after its last message that an unfinished tip draft (and any conversation's sealed state) is erased.
+    draft_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Who may reveal a real-name tipster's identity: the least role, per office code ("*" for the rest).
+    # JSON, e.g. {"*": "supervisor", "hanbin": "handler"}.
+    reveal_roles: dict[str, Literal["handler", "supervisor", "admin"]] = {"*": "supervisor"}
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'fundguard.db').as_posix()}"
-        if self.environment == "production" and (
-            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
-        ):
-            raise ValueError(
-                "FUNDGUARD_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
-            )
+        if self.environment == "production":
+            self._refuse_weak_secrets()
         if offices_are_sample(self.content_dir):
             message = (f"{self.content_dir / 'offices.yaml'} is sample data (`sample: true`): its phone numbers, "
                        "e-mails and addresses are placeholders")
@@ -94,6 +124,18 @@ class Settings(BaseSettings):
                                  "before going live.")
             log.warning("%s; replace them and set `sample: false` before going live", message)
         return self
+
+    def _refuse_weak_secrets(self) -> None:
+        how = "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        reason = "it is the development default" if self.secret_key == DEV_SECRET else placeholder_reason(
+            self.secret_key)
+        if reason:
+            raise ValueError(f"FUNDGUARD_SECRET_KEY is refused in production: {reason}. "
+                             f"Set a random value of at least 32 characters {how}")
+        for name in ("metrics_token", "telegram_webhook_secret"):
+            value = getattr(self, name)
+            if value and (reason := placeholder_reason(value, min_length=16, min_bits=48)):
+                raise ValueError(f"FUNDGUARD_{name.upper()} is refused in production: {reason} {how}")
 
     @property
     def is_sqlite(self) -> bool:

@@ -133,6 +133,19 @@ def nlu_data_dir(factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def real_content(tmp_path: Path) -> Path:
+    """A copy of content/ marked as a real deployment's (`sample: false`): production refuses the sample."""
+    import shutil
+
+    content = tmp_path / "real-content"
+    if not content.exists():
+        shutil.copytree(REPO / "content", content)
+        offices = content / "offices.yaml"
+        offices.write_text(offices.read_text(encoding="utf-8").replace("sample: true", "sample: false"),
+                           encoding="utf-8")
+    return content
+
+
 def make_settings(tmp_path: Path, db_url: str, **overrides):  # type: ignore[no-untyped-def]
     from bot.settings import Settings
 

@@ -45,6 +45,27 @@ async def _housekeeping(services: Services, every: float = 24 * 3600, first: flo
         await asyncio.sleep(every)
 
 
+async def _draft_sweeper(services: Services) -> None:
+    """Every few minutes: erase tip drafts idle past FUNDGUARD_DRAFT_TTL_MINUTES (they hold names and phones)."""
+    ttl = timedelta(minutes=services.settings.draft_ttl_minutes)
+    every = max(30.0, min(300.0, ttl.total_seconds() / 6))
+    while True:
+        try:
+            await asyncio.to_thread(purge_drafts, services)
+        except Exception as exc:  # the next round tries again
+            log.warning("draft purge failed", extra={"error_type": type(exc).__name__})
+        await asyncio.sleep(every)
+
+
+def purge_drafts(services: Services) -> int:
+    from bot.tips.drafts import purge_stale_drafts
+
+    with services.uow() as uow:
+        n = purge_stale_drafts(uow.session, timedelta(minutes=services.settings.draft_ttl_minutes))
+        uow.commit()
+    return n
+
+
 def purge_expired(services: Services) -> int:
     from bot.store.ratelimit import RateLimiter
 
@@ -128,12 +149,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             gc.collect()
             gc.freeze()
         housekeeping = asyncio.create_task(_housekeeping(app.state.services))
+        drafts = asyncio.create_task(_draft_sweeper(app.state.services))
         yield
         housekeeping.cancel()
+        drafts.cancel()
         app.state.services.db.dispose()
 
+    known = settings or (services.settings if services is not None else None)
+    # In production the API description (/docs, /redoc, /openapi.json) is not served.
+    production = (known.environment if known is not None else Settings().environment) == "production"
+    off = {"docs_url": None, "redoc_url": None, "openapi_url": None} if production else {}
     app = FastAPI(title="FundGuard", version="0.1.0", lifespan=lifespan,
-                  description="防范非法集资智能问答：咨询、风险检查、匿名举报")
+                  description="防范非法集资智能问答：咨询、风险检查、匿名举报", **off)
     app.state.services = services
 
     @app.middleware("http")

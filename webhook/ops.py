@@ -65,7 +65,10 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus metrics (text exposition format)."""
-    token = request.app.state.services.settings.metrics_token
+    settings = request.app.state.services.settings
+    token = settings.metrics_token
+    if not token and settings.environment == "production":
+        return JSONResponse({"error": "metrics are off in production until FUNDGUARD_METRICS_TOKEN is set"}, 404)
     if token:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):

@@ -120,7 +120,9 @@ class Engine:
             keeps = getattr(self._flows[state.flow], "keeps", None)  # 不想说 at the contact step is an answer
             if is_cancel(ctx.norm) and not (keeps is not None and keeps(ctx)):
                 return self._cancel(ctx)
-            handled = self._flows[state.flow].step(ctx)
+            step = self._flows[state.flow].step
+            # tips and receipts hash (Argon2) and seal: off the event loop
+            handled = await self._off_loop(step, ctx) if state.flow in PRIVATE_FLOWS else step(ctx)
             if handled is not None:
                 return handled
             state.leave()  # not an answer to the flow: treat it as a new message
@@ -132,7 +134,7 @@ class Engine:
                         buttons=["我要举报", "帮我看看靠不靠谱"])
         status = self._flows.get("status")
         if status is not None and status.has_code(ctx.text):
-            return status.start(ctx)  # a receipt code never goes to the NLU
+            return await self._off_loop(status.start, ctx)  # never to the NLU; hashed off the event loop
         if "tip" in self._flows and self._is_tip_request(ctx):
             return self._flows["tip"].start(ctx)  # nor does the first message of a tip
         if ctx.text in self._buttons:
@@ -188,6 +190,18 @@ class Engine:
 
     def _resume_tip(self, ctx: Ctx) -> Turn:
         return self._flows["tip"].resume(ctx)
+
+    async def _off_loop(self, fn: Callable[[Ctx], Any], ctx: Ctx) -> Any:
+        """Run a flow step in a worker thread and commit there: a write lock still held when the thread hands
+        back would make the event loop wait on SQLite for a transaction only the event loop can end."""
+
+        def run() -> Any:
+            result = fn(ctx)
+            self._states.save(ctx.session, ctx.key, ctx.state)
+            ctx.session.commit()
+            return result
+
+        return await asyncio.to_thread(run)
 
     def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
         confidence = parse.confidence if parse else 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +13,9 @@ from bot.offices import OfficeDirectory
 from bot.tips.extract import Categories
 from bot.tips.service import STATUS_LABELS
 
+# Control characters (C0 but tab and newline, DEL, C1) and bidirectional overrides/isolates: they break
+# spreadsheets (openpyxl refuses them) and can make a shown name read backwards.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 LOCAL_TZ = timezone(timedelta(hours=8), "UTC+8")  # China Standard Time, no daylight saving
 
 
@@ -24,6 +28,22 @@ def local(moment: datetime | None) -> datetime | None:
 def fmt(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     value = local(moment)
     return value.strftime(pattern) if value else ""
+
+
+def clean_text(value: str) -> str:
+    """Text a tipster typed, without control characters or direction overrides (for showing and exporting)."""
+    return _UNSHOWABLE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_value(value: object) -> object:
+    """`clean_text` through the strings of a JSON-like value (dicts, lists); other values as they are."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {k: clean_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_value(v) for v in value]
+    return value
 
 
 def short_flag_label(text: str, limit: int = 16) -> str:

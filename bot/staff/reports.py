@@ -19,7 +19,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.staff.labels import Labels, fmt
+from bot.staff.labels import Labels, clean_text, fmt
 from bot.staff.queue import local_day_start, scoped
 from bot.store.console_models import StaffAccount, TipCase
 from bot.store.models import Tip
@@ -30,7 +30,8 @@ MONTHLY = ("序号", "线索编号", "收到时间", "县区", "类别", "紧急
 LEDGER = ("线索编号", "登记日期", "县区", "类别", "紧急", "风险标记", "涉及主体", "涉及金额（元）", "参与人数",
           "当前状态", "承办人", "首次处理", "最近更新", "结案日期")
 LOCKED = "（未解锁）"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet takes as the start of a formula, ASCII and full-width (Excel and WPS read ＝ as =).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 @dataclass
@@ -101,9 +102,11 @@ def ledger(session: Session, labels: Labels, offices: frozenset[str] | None, rea
 
 
 def _safe(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is kept as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """Text without control characters; text that a spreadsheet would run as a formula is kept as text."""
+    if isinstance(value, str):
+        value = clean_text(value)
+        if value.lstrip(" ").startswith(_FORMULA_START):
+            return "'" + value
     return value
 
 

@@ -107,6 +107,7 @@ class KeyRing:
         self._idle = idle.total_seconds()
         self._clock = clock
         self._held: dict[str, _Held] = {}
+        self._unlocking: set[str] = set()  # sessions with an Argon2 unlock running now
         self._lock = threading.Lock()
         self._stop = threading.Event()
         if sweep_every:
@@ -128,6 +129,19 @@ class KeyRing:
                 return None
             held.last_used = now
             return held.key
+
+    def begin_unlock(self, session_id: str) -> bool:
+        """Claim this session's one unlock slot (False while another unlock of it runs): an Argon2 run of an
+        office key takes up to 256 MiB, so one session never runs two at once."""
+        with self._lock:
+            if session_id in self._unlocking:
+                return False
+            self._unlocking.add(session_id)
+            return True
+
+    def end_unlock(self, session_id: str) -> None:
+        with self._lock:
+            self._unlocking.discard(session_id)
 
     def drop(self, session_id: str) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
@@ -61,6 +62,22 @@ class Office(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class OfficeKey(Base):
+    """An earlier key of an office, replaced by `office keygen --rotate`: kept to open the tips sealed to it.
+
+    Its private key is encrypted under the office's current passphrase (re-encrypted at rotation)."""
+
+    __tablename__ = "office_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    office_code: Mapped[str] = mapped_column(String(32), index=True)
+    public_key: Mapped[str] = mapped_column(String(64))
+    key_file: Mapped[str] = mapped_column(Text)
+    development_key: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Tip(Base):
     """A filed tip: metadata in clear, everything about its content and its tipster sealed."""
 
@@ -74,7 +91,9 @@ class Tip(Base):
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)
     channel: Mapped[str] = mapped_column(String(16))
     receipt_hash: Mapped[str] = mapped_column(String(128), unique=True, index=True)
-    chat_key: Mapped[str] = mapped_column(String(64), index=True)
+    # A random value of this tip alone (also sealed in its identity part): joins to no chat and no subscriber.
+    handle: Mapped[str | None] = mapped_column(String(32), unique=True, index=True,
+                                               default=lambda: secrets.token_hex(16))
     flags: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -93,6 +112,7 @@ class TipSeal(Base):
     # evidence: an image; note: a staff note
     part: Mapped[str] = mapped_column(String(16))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_fp: Mapped[str | None] = mapped_column(String(16))  # which office key sealed it (fingerprint)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -131,6 +151,17 @@ class RateEvent(Base):
     bucket: Mapped[str] = mapped_column(String(24))
     key: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class RateGate(Base):
+    """One row per limited (bucket, key), locked while the limit is checked: concurrent attempts queue."""
+
+    __tablename__ = "rate_gates"
+
+    bucket: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class InboundSeen(Base):

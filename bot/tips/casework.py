@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.staff.labels import clean_value
 from bot.store.console_models import StaffAccount, TipCase
 from bot.store.models import AuditEntry, Tip, TipEvent, TipSeal, utcnow
+from bot.tips.keyring import unreadable_cause
 from bot.tips.keys import public_keys
-from bot.tips.sealing import SealingError, UnlockedOfficeKey, seal_json
+from bot.tips.sealing import SealingError, UnlockedOfficeKey, fingerprint, seal_json
 from bot.tips.service import STATUS_LABELS, TipService
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -67,6 +69,7 @@ class Opened:
     identity: dict[str, Any] | None = None
     parts: list[tuple[str, Any]] = field(default_factory=list)  # every opened part in order (for the CLI)
     unreadable: int = 0
+    causes: list[str] = field(default_factory=list)  # why each unreadable part could not be opened (for staff)
 
 
 def seals_for(session: Session, tip_id: int, office_code: str) -> list[TipSeal]:
@@ -95,6 +98,9 @@ def open_tip(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: st
             body = key.open_json(seal.ciphertext)
         except (SealingError, ValueError):
             opened.unreadable += 1
+            cause = unreadable_cause(session, seal, key)
+            if cause not in opened.causes:
+                opened.causes.append(cause)
             continue
         _place(opened, seal, body)
     session.add(AuditEntry(actor=actor, action="open", tip_id=tip.id, reason=audit_reason or (reason or None)))
@@ -109,6 +115,7 @@ def _place(opened: Opened, seal: TipSeal, body: Any) -> None:
         opened.evidence.append(Evidence(seal.id, str(body.get("mime", "")), size))
         opened.parts.append((seal.part, {"mime": body.get("mime"), "bytes": size}))
         return
+    body = clean_value(body)  # what a tipster typed is shown and exported without control characters
     opened.parts.append((seal.part, body))
     if seal.part == "content" and isinstance(body, dict):
         if body.get("escalated_by_addition"):
@@ -149,7 +156,7 @@ def read_content(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code
     except (SealingError, ValueError):
         return None
     session.add(AuditEntry(actor=actor, action="open", tip_id=tip.id, reason=reason))
-    return body if isinstance(body, dict) else None
+    return clean_value(body) if isinstance(body, dict) else None  # type: ignore[return-value]
 
 
 def relay_target(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: str) -> tuple[str, str] | None:
@@ -160,8 +167,11 @@ def relay_target(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code
                 body = key.open_json(seal.ciphertext)
             except (SealingError, ValueError):
                 return None
-            if isinstance(body, dict) and body.get("channel") and body.get("chat_id"):
-                return str(body["channel"]), str(body["chat_id"])
+            if not isinstance(body, dict) or not body.get("channel") or not body.get("chat_id"):
+                return None
+            if "handle" in body and body["handle"] != tip.handle:
+                return None  # an identity part moved onto another tip: never push to it
+            return str(body["channel"]), str(body["chat_id"])
     return None
 
 
@@ -172,7 +182,8 @@ def seal_like_tip(session: Session, tip: Tip, part: str, obj: Any) -> None:
     keys = public_keys(session)
     for code in sorted(codes):
         if code in keys:
-            session.add(TipSeal(tip_id=tip.id, office_code=code, part=part, ciphertext=seal_json(keys[code], obj)))
+            session.add(TipSeal(tip_id=tip.id, office_code=code, part=part, ciphertext=seal_json(keys[code], obj),
+                                key_fp=fingerprint(keys[code])))
 
 
 def case_for(session: Session, tip_id: int) -> TipCase:

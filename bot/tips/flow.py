@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.dialogue.context import Ctx, turn
 from bot.messages import Turn
 from bot.offices import OfficeDirectory
+from bot.store.models import utcnow
 from bot.store.ratelimit import RateLimiter
 from bot.tips.extract import amount_answer, is_money_not_people, participants_answer
 from bot.tips.service import TipService, image_payload
@@ -105,14 +106,21 @@ class TipFlow:
             return self._ask(ctx, "要改哪一项？", "edit", [*EDITABLE, "全部重填"])
         return self._ask_next(ctx, "好的，我们接着填。\n")
 
-    def _allowed(self, ctx: Ctx) -> bool:
+    def _allowed(self, ctx: Ctx, reserve: bool = False) -> bool:
+        """Room for one more tip today (a look at the start; an atomic reservation when filing)."""
         limiter = RateLimiter(ctx.session)
         day = timedelta(days=1)
-        if not limiter.allowed("tip", ctx.key, self.per_day, day):
+        # Counted to the hour only, so that the time of a count does not point at the tip it was for.
+        hour: datetime = utcnow().replace(minute=0, second=0, microsecond=0)
+        check = (lambda b, k, n: limiter.reserve(b, k, n, day, at=hour)) if reserve else (
+            lambda b, k, n: limiter.allowed(b, k, n, day))
+        if not check("tip", ctx.key, self.per_day):
             return False
-        if ctx.msg.address:
-            addr = self.service_hash("ip", ctx.msg.address)
-            return limiter.allowed("tip_ip", addr, self.per_address_per_day, day)
+        if ctx.msg.address and not check("tip_ip", self.service_hash("ip", ctx.msg.address),
+                                         self.per_address_per_day):
+            if reserve:
+                limiter.release("tip", ctx.key)
+            return False
         return True
 
     service_hash = staticmethod(lambda kind, value: value)  # replaced by the bootstrap with a keyed hash
@@ -229,15 +237,12 @@ class TipFlow:
             text = ("抱歉，举报系统还在配置中，现在提交不了。您填的内容还保留着，过一会儿回复“确认”再试；"
                     f"着急的话请直接打电话给{city.name}：{city.contacts.phone}。")
             return self._ask(ctx, text, "confirm", ["确认", "取消"])
-        filed = self.service.file(ctx.session, draft, channel=ctx.msg.channel, chat_user=ctx.msg.user,
-                                  chat_key=ctx.key)
+        if not self._allowed(ctx, reserve=True):
+            ctx.state.leave()
+            return turn("您今天提交的举报已经比较多了，为防止滥用，请明天再来；情况紧急请直接拨打110。", TOPIC)
+        filed = self.service.file(ctx.session, draft, channel=ctx.msg.channel, chat_user=ctx.msg.user)
         ctx.after_commit.append(lambda: self.service.notify(filed))
-        limiter = RateLimiter(ctx.session)
-        limiter.hit("tip", ctx.key)
-        if ctx.msg.address:
-            limiter.hit("tip_ip", self.service_hash("ip", ctx.msg.address))
-        ctx.state.leave()
-        ctx.state.data["filed"] = filed.tip_id
+        ctx.state.leave()  # nothing in the conversation keeps which tip it filed
         office = self.offices.get(filed.office_code) or self.offices.city
         urgent = "\n这条线索比较紧急，已同时报送市处非办。" if filed.urgent else ""
         return turn(

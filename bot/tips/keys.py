@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from bot.offices import OfficeDirectory
 from bot.store.models import Office
-from bot.tips.sealing import OfficeKeyFile, UnlockedOfficeKey, generate_office_key
+from bot.tips.keyring import keyring, unwrap_private
+from bot.tips.sealing import InvalidKeyFile, OfficeKeyFile, UnlockedOfficeKey, generate_office_key
 
 log = logging.getLogger(__name__)
 DEV_PASSPHRASE = "fundguard-dev-only"
@@ -17,6 +18,24 @@ DEV_PASSPHRASE = "fundguard-dev-only"
 
 class NoOfficeKey(LookupError):
     pass
+
+
+class DevelopmentKeysInProduction(RuntimeError):
+    """Production found office keys made for development (their passphrase is public)."""
+
+
+def development_offices(session: Session) -> list[str]:
+    return sorted(session.scalars(select(Office.code).where(Office.development_key.is_(True))))
+
+
+def refuse_development_keys(session: Session) -> None:
+    """Production must not seal a tip to a key whose passphrase is in this project's source."""
+    codes = development_offices(session)
+    if codes:
+        raise DevelopmentKeysInProduction(
+            "refusing to start in production: office key(s) of " + ", ".join(codes) + " are DEVELOPMENT keys "
+            "(their passphrase is public). Make real keys with `fundguard office keygen --office CODE --rotate` "
+            "for each, then start again.")
 
 
 def public_keys(session: Session) -> dict[str, str]:
@@ -32,10 +51,19 @@ def store_key(session: Session, code: str, key: OfficeKeyFile, *, development: b
 
 
 def unlock(session: Session, code: str, passphrase: str) -> UnlockedOfficeKey:
+    """The office's current key and every earlier key kept in its keyring (one Argon2 run)."""
     row = session.get(Office, code)
     if row is None:
         raise NoOfficeKey(f"office {code!r} has no key; run `fundguard office keygen --office {code}`")
-    return OfficeKeyFile.from_json(row.key_file).unlock(passphrase)
+    current = OfficeKeyFile.from_json(row.key_file).unlock(passphrase)
+    older = []
+    for kept in keyring(session, code):
+        if kept.key_file:
+            try:
+                older.append(unwrap_private(current.wrap_key(), kept.key_file))
+            except InvalidKeyFile:
+                log.warning("an earlier office key cannot be opened", extra={"office": code, "key_id": kept.id})
+    return current.with_older(older)
 
 
 def ensure_development_keys(session: Session, offices: OfficeDirectory, opslimit: int, memlimit: int) -> list[str]:

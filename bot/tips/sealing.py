@@ -94,27 +94,43 @@ def _dumps(obj: Any) -> bytes:
 
 
 class UnlockedOfficeKey:
-    """An office's private key in memory, after the passphrase unlocked it. Opens sealed tips."""
+    """An office's private key in memory, after the passphrase unlocked it, with the office's earlier keys
+    (its keyring, kept at rotation). Opens sealed tips, trying the current key first."""
 
-    def __init__(self, private_key: PrivateKey) -> None:
+    def __init__(self, private_key: PrivateKey, older: list[PrivateKey] | None = None) -> None:
         self._private = private_key
-        self._box = SealedBox(private_key)
+        self._keys = [private_key, *(older or [])]
+        self._boxes = [SealedBox(k) for k in self._keys]
+        self.fingerprints = frozenset(fingerprint(b64e(bytes(k.public_key))) for k in self._keys)
 
     @property
     def public_key_b64(self) -> str:
         return b64e(bytes(self._private.public_key))
 
     def open(self, ciphertext: bytes) -> bytes:
-        try:
-            return self._box.decrypt(bytes(ciphertext))
-        except (nacl.exceptions.CryptoError, TypeError, ValueError) as exc:
-            raise TamperedOrWrongKey("cannot open: tampered, or sealed for another office") from exc
+        for box in self._boxes:
+            try:
+                return box.decrypt(bytes(ciphertext))
+            except (nacl.exceptions.CryptoError, TypeError, ValueError):
+                continue
+        raise TamperedOrWrongKey("cannot open: tampered, or sealed for a key not in this office's keyring")
 
     def open_json(self, ciphertext: bytes) -> Any:
         return json.loads(self.open(ciphertext).decode("utf-8"))
 
+    def wrap_key(self) -> bytes:
+        """A symmetric key derived from the current private key: it encrypts the office's earlier keys."""
+        return _blake2b(b"keyring-v1", key=bytes(self._private), person=b"fg-keyring")
+
+    def private_bytes(self) -> list[bytes]:
+        """Every private key held (current first), for re-wrapping at a rotation; never shown or stored bare."""
+        return [bytes(k) for k in self._keys]
+
+    def with_older(self, older: list[PrivateKey]) -> UnlockedOfficeKey:
+        return UnlockedOfficeKey(self._private, older)
+
     def __repr__(self) -> str:  # never show the key
-        return f"UnlockedOfficeKey(public_key={self.public_key_b64!r})"
+        return f"UnlockedOfficeKey(public_key={self.public_key_b64!r}, keys={len(self._boxes)})"
 
 
 @dataclass(frozen=True)
@@ -196,6 +212,11 @@ def generate_office_key(passphrase: str, *, opslimit: int = DEFAULT_OPSLIMIT,
 def seal(public_key_b64: str, plaintext: bytes) -> bytes:
     """Seal bytes to an office's public key; only that office's private key opens them."""
     return SealedBox(_public_key(public_key_b64)).encrypt(bytes(plaintext))
+
+
+def fingerprint(public_key_b64: str) -> str:
+    """A short, stable name of an office public key (16 hex), to tell which key sealed a part."""
+    return _blake2b(_public_key(public_key_b64).encode(), key=b"", person=b"fg-key-fp", size=8).hex()
 
 
 def seal_json(public_key_b64: str, obj: Any) -> bytes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from bot.tips.extract import Categories, is_urgent
 from bot.tips.keys import NoOfficeKey, public_keys
 from bot.tips.notify import Notifier, TipNotice
 from bot.tips.receipts import ReceiptHasher, format_receipt, new_receipt
-from bot.tips.sealing import DraftCipher, seal_json
+from bot.tips.sealing import DraftCipher, fingerprint, seal_json
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,10 @@ class TipService:
 
     def _seal(self, session: Session, tip: Tip, part: str, obj: Any) -> None:
         for code, public in self._recipients(session, tip.office_code, tip.urgent).items():
-            session.add(TipSeal(tip_id=tip.id, office_code=code, part=part, ciphertext=seal_json(public, obj)))
+            session.add(TipSeal(tip_id=tip.id, office_code=code, part=part, ciphertext=seal_json(public, obj),
+                                key_fp=fingerprint(public)))
 
-    def file(self, session: Session, draft: dict[str, Any], *, channel: str, chat_user: str, chat_key: str) -> Filed:
+    def file(self, session: Session, draft: dict[str, Any], *, channel: str, chat_user: str) -> Filed:
         office = self.offices.get(draft.get("region") or "") or self.offices.city
         texts = [draft.get("subject", ""), draft.get("description", ""), draft.get("first", "")]
         urgent = is_urgent(draft.get("amount"), draft.get("participants"), texts)
@@ -78,13 +80,15 @@ class TipService:
         receipt = new_receipt()
         tip = Tip(office_code=office.code, category=category, urgent=urgent,
                   real_name=draft.get("contact") != "匿名",
-                  channel=channel, receipt_hash=self._receipts.hash(receipt), chat_key=chat_key, flags=flags)
+                  channel=channel, receipt_hash=self._receipts.hash(receipt), flags=flags,
+                  handle=secrets.token_hex(16))
         session.add(tip)
         session.flush()
         content = {k: draft.get(k) for k in ("subject", "description", "amount", "amount_text", "participants",
                                              "participants_text", "evidence_notes", "first", "region_text")}
         self._seal(session, tip, "content", content)
-        identity = {"contact": draft.get("contact"), "channel": channel, "chat_id": chat_user}
+        # The chat id is only ever sealed to the office, bound to this tip's random handle.
+        identity = {"contact": draft.get("contact"), "channel": channel, "chat_id": chat_user, "handle": tip.handle}
         self._seal(session, tip, "identity", identity)
         for image in draft.get("images", []):
             self._seal(session, tip, "evidence", image)

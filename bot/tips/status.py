@@ -2,7 +2,9 @@
 
     查询 + code ─► status (+ office replies) ─► menu ─(补充材料)─► add ─(text or image)─► done
     查询 alone ─► code ─(the code)─► status …
-Wrong codes are counted per conversation and per address; the answer never says more than "not found".
+Every look-up is counted per conversation and per address (each costs an Argon2 run, done off the event
+loop), and so are wrong codes; all are reserved before the code is hashed. The answer never says more
+than "not found".
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ WINDOW = timedelta(hours=1)
 
 class StatusFlow:
     def __init__(self, service: TipService, hash_address, *, failures_per_hour: int = 5,  # type: ignore[no-untyped-def]
-                 failures_per_address_per_hour: int = 20) -> None:
+                 failures_per_address_per_hour: int = 20, lookups_per_hour: int = 12,
+                 lookups_per_address_per_hour: int = 60) -> None:
         self.service = service
         self._hash_address = hash_address
         self.limit = failures_per_hour
         self.address_limit = failures_per_address_per_hour
+        self.lookups = lookups_per_hour
+        self.address_lookups = lookups_per_address_per_hour
 
     @staticmethod
     def has_code(text: str) -> bool:
@@ -69,22 +74,38 @@ class StatusFlow:
         ctx.state.leave()
         return None
 
+    def _reserve(self, ctx: Ctx, limiter: RateLimiter) -> list[tuple[str, str]] | None:
+        """Reserve one look-up and one possible failure, per conversation and per address; None: throttled.
+
+        Returns the failure reservations, given back when the code turns out right."""
+        addr = self._hash_address(ctx.msg.address) if ctx.msg.address else None
+        wanted = [("receipt_lookup", ctx.key, self.lookups), ("receipt_fail", ctx.key, self.limit)]
+        if addr:
+            wanted += [("receipt_lookup_ip", addr, self.address_lookups), ("receipt_fail_ip", addr, self.address_limit)]
+        taken: list[tuple[str, str]] = []
+        for bucket, key, limit in wanted:
+            if not limiter.reserve(bucket, key, limit, WINDOW):
+                for done in taken:
+                    if done[0].startswith("receipt_fail"):
+                        limiter.release(*done)
+                return None
+            taken.append((bucket, key))
+        return [t for t in taken if t[0].startswith("receipt_fail")]
+
     def _lookup(self, ctx: Ctx, code: str, confidence: float = 1.0) -> Turn:
         limiter = RateLimiter(ctx.session)
-        addr = self._hash_address(ctx.msg.address) if ctx.msg.address else None
-        if not limiter.allowed("receipt_fail", ctx.key, self.limit, WINDOW) or (
-            addr and not limiter.allowed("receipt_fail_ip", addr, self.address_limit, WINDOW)
-        ):
+        failures = self._reserve(ctx, limiter)
+        ctx.session.commit()  # counted before the slow hash; the gates are free again meanwhile
+        if failures is None:
             ctx.state.leave()
-            return turn("查询失败次数太多了，为保护举报信息，请一小时后再试。", TOPIC, confidence=confidence)
+            return turn("查询次数太多了，为保护举报信息，请一小时后再试。", TOPIC, confidence=confidence)
         tip = self.service.find(ctx.session, code)
         if tip is None:
-            limiter.hit("receipt_fail", ctx.key)
-            if addr:
-                limiter.hit("receipt_fail_ip", addr)
             ctx.state.leave()
             return turn("没有查到这个回执码。请核对后再发一次（注意字母和数字，比如不含0和O）。", TOPIC,
                         confidence=confidence)
+        for bucket, key in failures:
+            limiter.release(bucket, key)
         ctx.state.enter("status", "menu")
         ctx.state.secret = {"tip": tip.id}
         status = STATUS_LABELS.get(tip.status, tip.status)

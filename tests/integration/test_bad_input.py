@@ -410,6 +410,7 @@ def test_telegram_refuses_what_is_not_an_update(bot, name):  # noqa: F811
 def test_telegram_odd_updates_do_not_crash(bot_any_db, update):  # noqa: F811
     client, _ = bot_any_db  # SQLite and PostgreSQL (which refuses NUL in text)
     assert_no_crash(post_telegram(client, json.dumps(update).encode()))
+    assert client.app.state.telegram.handler.failures == 0  # refused, or handled: the handler never raised
 
 
 def test_telegram_refuses_a_huge_body(bot):  # noqa: F811

@@ -221,6 +221,7 @@ def test_a_locked_key_shows_no_content(console):
 
 def test_every_opening_and_reveal_leaves_an_audit_row(console):
     client, svc = console
+    svc.settings.reveal_roles = {"*": "supervisor", "shiquan": "handler"}  # this office lets handlers reveal
     file_via_chat(client, "audit-1", contact=f"王德福 {PHONE}")
     tip_id = last_tip_id(svc)
     boss = add_staff(svc, "sq-sup", "shiquan", role="supervisor")
@@ -233,6 +234,9 @@ def test_every_opening_and_reveal_leaves_an_audit_row(console):
     r = client.post(f"/console/tips/{tip_id}/reveal", data={"csrf": csrf_of(client), "reason": "  "})
     assert PHONE not in r.text and audit(svc, "reveal_identity") == []
     r = client.post(f"/console/tips/{tip_id}/reveal", data={"csrf": csrf_of(client), "reason": "核实后发放举报奖励"})
+    assert r.status_code == 200 and PHONE not in r.text and "确认查看" in r.text  # the second confirmation
+    r = client.post(f"/console/tips/{tip_id}/reveal",
+                    data={"csrf": csrf_of(client), "reason": "核实后发放举报奖励", "confirm": "yes"})
     assert r.status_code == 200 and PHONE in r.text
     assert PHONE not in client.get(f"/console/tips/{tip_id}").text  # shown once, not kept
     opens = audit(svc, "open", tip_id)

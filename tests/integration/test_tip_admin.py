@@ -84,7 +84,7 @@ def test_purge_removes_only_closed_tips_past_retention(client, services, cli_env
 
 def test_keygen_replaces_the_development_key(services, cli_env):
     cli_env.setenv("FUNDGUARD_OFFICE_PASSPHRASE", "a long office passphrase")
-    result = CliRunner().invoke(cli, ["office", "keygen", "--office", "baihe"])
+    result = CliRunner().invoke(cli, ["office", "keygen", "--office", "baihe", "--rotate"])
     assert result.exit_code == 0, result.output
     from bot.store.models import Office
     from bot.tips.keys import unlock

@@ -54,7 +54,7 @@ def test_anonymous_tip_is_filed_sealed_and_routed(client, services):
         assert COMPANY in content["subject"] and DETAIL in content["description"]
         assert content["amount"] == 300_000
         identity = key.open_json(next(s.ciphertext for s in seals if s.part == "identity"))
-        assert identity == {"contact": "匿名", "channel": "web", "chat_id": "tipster-1"}
+        assert identity == {"contact": "匿名", "channel": "web", "chat_id": "tipster-1", "handle": tip.handle}
         # the draft is erased from the conversation once filed
         assert all(c.sealed is None for c in uow.session.scalars(select(Conversation)))
 
@@ -263,8 +263,8 @@ def test_without_any_office_key_a_tip_is_kept_as_a_draft_not_stored(make_service
     shutil.copytree(REPO_ROOT / "content", content)
     offices = content / "offices.yaml"
     offices.write_text(offices.read_text(encoding="utf-8").replace("sample: true", "sample: false"), encoding="utf-8")
-    svc = make_services(sqlite_url, environment="production", secret_key="p" * 48,  # no development keys
-                        content_dir=content)
+    svc = make_services(sqlite_url, environment="production", secret_key="Qz7-pLm2_Vx9Rt4Kw8Ny3Hb6Jd1Fs5Gc0A",
+                        content_dir=content)  # no development keys
     with TestClient(create_app(services=svc), raise_server_exceptions=False) as c:
         for text in ("我要举报", "石泉县", COMPANY, DETAIL, "跳过", "跳过", "跳过", "匿名"):
             say(c, "nokey-1", text)

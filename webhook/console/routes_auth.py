@@ -98,23 +98,42 @@ def key_form(ctx: Ctx = Console, next: str = "") -> HTMLResponse:  # noqa: A002
     return _key_page(ctx, next_url=next)
 
 
+def _try_unlock(ctx: Ctx, passphrase: str):  # type: ignore[no-untyped-def]
+    """The office key, or (status, message). The attempt is reserved and committed before Argon2 runs."""
+    limiter = RateLimiter(ctx.session)
+    bucket_key = ctx.services.hasher.digest("staff-unlock", str(ctx.staff.id))
+    if not limiter.reserve("staff_unlock", bucket_key, UNLOCK_LIMIT, UNLOCK_WINDOW):
+        ctx.session.commit()
+        return 429, "解锁失败次数太多，请15分钟后再试。"
+    ctx.session.commit()  # the attempt counts before the slow part; the gate is free again
+    try:
+        key = unlock(ctx.session, ctx.staff.office_code, passphrase)
+    except NoOfficeKey:
+        limiter.release("staff_unlock", bucket_key)
+        ctx.session.commit()
+        return 409, "本单位还没有密钥，请管理员运行 fundguard office keygen。"
+    except SealingError:
+        ctx.session.add(AuditEntry(actor=ctx.actor, action="key_unlock_failed"))
+        ctx.session.commit()
+        return 401, "口令不对，密钥没有解锁。"
+    limiter.release("staff_unlock", bucket_key)
+    return key
+
+
 @router.post("/key")
 def key_unlock(ctx: Ctx = Console, passphrase: Annotated[str, Form(max_length=1024)] = "",
                next: Annotated[str, Form(max_length=512)] = "") -> Response:  # noqa: A002
     """Unlock the office's private key with its passphrase; it stays in memory for this session only."""
-    limiter = RateLimiter(ctx.session)
-    bucket_key = ctx.services.hasher.digest("staff-unlock", str(ctx.staff.id))
-    if not limiter.allowed("staff_unlock", bucket_key, UNLOCK_LIMIT, UNLOCK_WINDOW):
-        return _key_page(ctx, 429, "解锁失败次数太多，请15分钟后再试。", next)
+    sid = ctx.current.session_id
+    if not ctx.st.keyring.begin_unlock(sid):
+        return _key_page(ctx, 429, "上一次解锁还在进行，请稍候再试。", next)
     try:
-        key = unlock(ctx.session, ctx.staff.office_code, passphrase)
-    except NoOfficeKey:
-        return _key_page(ctx, 409, "本单位还没有密钥，请管理员运行 fundguard office keygen。", next)
-    except SealingError:
-        limiter.hit("staff_unlock", bucket_key)
-        ctx.session.add(AuditEntry(actor=ctx.actor, action="key_unlock_failed"))
-        ctx.session.commit()
-        return _key_page(ctx, 401, "口令不对，密钥没有解锁。", next)
+        outcome = _try_unlock(ctx, passphrase)
+    finally:
+        ctx.st.keyring.end_unlock(sid)
+    if isinstance(outcome, tuple):
+        return _key_page(ctx, outcome[0], outcome[1], next)
+    key = outcome
     ctx.st.keyring.put(ctx.current.session_id, ctx.staff.office_code, key)
     ctx.session.add(AuditEntry(actor=ctx.actor, action="key_unlock"))
     ctx.session.commit()

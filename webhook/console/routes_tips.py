@@ -97,6 +97,7 @@ def _tip_page(ctx: Ctx, tip: Tip, *, reveal_reason: str | None = None, status: i
         "tip.html", status, tip=tip, opened=opened, sealed_here=sealed_here, case=case, assignee=assignee,
         events=casework.history(ctx.session, tip.id), notes=notes,
         can_work=roles.can_work(ctx.staff, tip, ctx.city), can_assign=roles.can_assign(ctx.staff, tip, ctx.city),
+        can_reveal=roles.can_reveal(ctx.staff, tip, ctx.city, ctx.services.settings.reveal_roles),
         assignees=_assignees(ctx, tip), next_statuses=casework.allowed_next(tip.status, may_reopen),
         statuses=STATUS_LABELS, reveals=reveals, dev_key=bool((row := ctx.session.get(Office, ctx.staff.office_code))
                                              and row.development_key))
@@ -179,15 +180,20 @@ def add_note(tip_id: TipId, ctx: Ctx = Console, text: Annotated[str, Form(max_le
 
 
 @router.post("/tips/{tip_id}/reveal")
-def reveal(tip_id: TipId, ctx: Ctx = Console, reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    """Show a real-name tipster's contact, once, with a stated reason (audited, visible to supervisors)."""
+def reveal(tip_id: TipId, ctx: Ctx = Console, reason: Annotated[str, Form(max_length=2000)] = "",
+           confirm: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Show a real-name tipster's contact, once: the office's reveal role (supervisors by default), a stated
+    reason, and a second confirmation (audited, visible to the office's supervisors)."""
     tip = _workable(ctx, tip_id)
     if not tip.real_name:
         raise ConsoleError(400, "这是匿名举报，没有可查看的身份。")
+    if not roles.can_reveal(ctx.staff, tip, ctx.city, ctx.services.settings.reveal_roles):
+        raise ConsoleError(403, "只有负责人可以查看实名举报人的身份。")
     if ctx.key() is None:
         raise ConsoleError(403, "请先解锁本单位密钥。")
     if not reason.strip():
         ctx.flash("查看举报人身份必须写明理由。", "error")
         return _back(tip)
+    if confirm != "yes":  # the second confirmation: nothing is opened until it is given
+        return ctx.render("reveal_confirm.html", tip=tip, reason=reason.strip())
     return _tip_page(ctx, tip, reveal_reason=reason.strip())
-

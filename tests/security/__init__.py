@@ -1,0 +1,1 @@
+"""Security tests: one module per point of issue 18 (a penetration test), and office key rotation."""
