@@ -224,12 +224,15 @@ def _content_copy(tmp_path: Path, sample: bool) -> Path:
     return content
 
 
+RANDOM_LOOKING = "Qz7-pLm2_Vx9Rt4Kw8Ny3Hb6Jd1Fs5Gc0A"  # production also refuses placeholder-looking secrets
+
+
 def test_production_refuses_to_start_on_the_sample_directory(tmp_path):
     content = _content_copy(tmp_path, sample=True)
     with pytest.raises(ValidationError, match=re.escape(str(content / "offices.yaml"))):
-        Settings(environment="production", secret_key="Qz7-pLm2_Vx9Rt4Kw8Ny3Hb6Jd1Fs5Gc0A", content_dir=content, data_dir=tmp_path)
+        Settings(environment="production", secret_key=RANDOM_LOOKING, content_dir=content, data_dir=tmp_path)
     real = _content_copy(tmp_path / "real", sample=False)
-    assert Settings(environment="production", secret_key="Qz7-pLm2_Vx9Rt4Kw8Ny3Hb6Jd1Fs5Gc0A", content_dir=real,
+    assert Settings(environment="production", secret_key=RANDOM_LOOKING, content_dir=real,
                     data_dir=tmp_path).content_dir == real
 
 
