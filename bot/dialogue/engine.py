@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot import metrics
-from bot.dialogue.context import Ctx, is_cancel, turn
+from bot.dialogue.context import Ctx, is_cancel, is_unsubscribe, turn
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
@@ -91,6 +91,8 @@ class Engine:
         if state.flow in PRIVATE_FLOWS and not ctx.msg.private:
             # a tip or a receipt never moves on in a group: nothing typed there is taken or repeated
             return turn("这件事请私聊我办理，群里说的内容我不会记录。", _FLOW_TOPIC[state.flow])
+        if is_unsubscribe(ctx.norm):  # 退订 / TD / stop: honoured at once in every state
+            return self._unsubscribe(ctx)
         if state.flow in self._flows:
             if is_cancel(ctx.norm):
                 return self._cancel(ctx)
@@ -147,6 +149,13 @@ class Engine:
         buttons = tuple(Button(self.kb.title(t)) for t in candidates)
         text = "我不太确定您想问的是哪一个，请点一下最接近的：\n（也可以换个说法再问我）"
         return Turn((Outbound(text, buttons),), parse.intent, parse.intent, parse.confidence)
+
+    def _unsubscribe(self, ctx: Ctx) -> Turn:
+        if ctx.state.flow == "tip" and hasattr(self._flows.get("tip"), "resume"):
+            SubscriberRepository(ctx.session).unsubscribe(ctx.key)
+            return self._flows["tip"].resume(ctx, "unsubscribe")  # the tip stays open: asked, not dropped
+        ctx.state.leave()
+        return self._dispatch(ctx, "unsubscribe", None)
 
     def _cancel(self, ctx: Ctx) -> Turn:
         was = ctx.state.flow or ""

@@ -188,6 +188,14 @@ class TipFlow:
             "以后发送“查询 回执码”就能看进度、补充材料，不需要提供任何身份信息。",
             TOPIC, buttons=["举报会泄露身份吗", "举报有奖励吗"], receipt=filed.receipt)
 
+    def resume(self, ctx: Ctx, topic: str) -> Turn:
+        """After 退订 typed mid-tip: the pushes are stopped; ask whether to drop the tip or go on."""
+        asked = self._ask_next(ctx, "已为您退订，以后不会再给您推送提醒。\n您正在填写的举报还没有提交："
+                               "要放弃这次举报，请回复“取消”，填写的内容会全部删除；想接着填，直接回答下面的问题。\n\n")
+        reply = asked.replies[0]
+        buttons = tuple(b.label for b in reply.buttons if b.label != "取消")
+        return turn(reply.text, topic, buttons=["取消", *buttons], expects=asked.expects)
+
     # -- asking -----------------------------------------------------------------------------------
     def _next_slot(self, draft: dict) -> str:
         for slot in SLOTS:
