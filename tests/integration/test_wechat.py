@@ -136,7 +136,8 @@ def test_voice_uses_recognition_or_asks_for_text(open_wechat, sqlite_url):
                                     MsgId=wx.next_id())))
     assert services.knowledge.answer("definition").text.strip() in heard
     unheard = wx.reply(wx.post(wx.xml(USER, "voice", MediaId="VOICE2", Format="amr", MsgId=wx.next_id())))
-    assert "打字" in unheard
+    assert "打字" in unheard and "1. 帮我看看靠不靠谱" in unheard and "3. 什么是非法集资" in unheard
+    assert services.knowledge.answer("definition").text.strip() in wx.say(USER, "3")  # the offered button works
 
 
 def test_an_image_outside_a_tip_is_downloaded_and_gets_a_short_note(open_wechat, sqlite_url, api):
