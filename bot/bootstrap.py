@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -165,10 +166,24 @@ def bootstrap(
         riskcheck=RiskCheckHandler(risk, render_reply, kb.title),
         flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
         threshold=settings.nlu_threshold,
+        pictures=build_pictures(settings, risk),
     )
     services = Services(settings, db, sessions, kb, offices, parser, embedded, hasher, drafts, risk, tips, engine)
     services.senders = build_senders(services)
     return services
+
+
+def build_pictures(settings: Settings, risk: RiskChecker):  # type: ignore[no-untyped-def]
+    """The picture reader (OCR) for pictures sent outside a tip, or None when FUNDGUARD_OCR=off."""
+    if settings.ocr == "off":
+        return None
+    from bot.media.ocr import RapidOcrReader
+    from bot.media.pictures import PictureReader
+
+    reader = RapidOcrReader(max_side=settings.ocr_max_side, threads=settings.ocr_threads)
+    if settings.ocr == "startup":  # loaded in the background: the first picture does not wait for it
+        threading.Thread(target=reader.load, name="ocr-load", daemon=True).start()
+    return PictureReader(reader, risk)
 
 
 def build_senders(services: Services) -> dict[str, Sender]:

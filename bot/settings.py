@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # Seconds to wait for an answer before replying `success` and sending it as a customer-service message
     # (WeChat gives up after 5 s).
     wechat_reply_budget: float = 4.0
+    # --- Pictures outside a tip (issue 15): read offline by RapidOCR; off | lazy (first picture) | startup
+    ocr: Literal["off", "lazy", "startup"] = "lazy"
+    ocr_threads: int = 2        # ONNX Runtime threads per reading (one reading at a time per process)
+    ocr_max_side: int = 1600    # pixels: larger pictures are shrunk before reading
     # --- Telegram (issue 7) ---
     telegram_token: str = ""
     telegram_webhook_secret: str = ""

@@ -21,7 +21,6 @@ from bot.store.subscribers import SubscriberRepository
 from bot.textnorm import normalise
 from bot.tips.receipts import canonical_receipt
 
-IMAGE_FLOWS = frozenset({"tip", "status"})  # where a photo is evidence and is fetched
 START_PAYLOADS = {"report": T.REPORT, "status": T.ENGINE_TEXT["status"], "subscribe": T.SUBSCRIBE}
 
 
@@ -57,9 +56,8 @@ class TelegramDialogue:
 
     # -- plain messages, photos, forwards, button presses -------------------------------------------
     async def _message(self, inc: Incoming) -> list[Turn | Reply]:
-        media = None
-        if inc.image is not None and inc.private and await self._flow(inc) in IMAGE_FLOWS:
-            media = await self._download(inc.image)
+        # a photo is fetched wherever it is sent: evidence in a tip (sealed there), read for its text elsewhere
+        media = await self._download(inc.image) if inc.image is not None else None
         kind = "image" if inc.image is not None else "text"
         return [await self._ask(inc, inc.text, kind=kind, media=media, forwarded=inc.forwarded)]
 

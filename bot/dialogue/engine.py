@@ -6,7 +6,8 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from bot import metrics
@@ -32,6 +33,10 @@ class Flow(Protocol):
     def step(self, ctx: Ctx) -> Turn | None: ...
 
 
+class Pictures(Protocol):  # bot.media.pictures.PictureReader: reads a picture, routes its text as a forward
+    async def respond(self, image: bytes, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn: ...
+
+
 class Engine:
     def __init__(
         self,
@@ -46,6 +51,7 @@ class Engine:
         flows: dict[str, Flow] | None = None,
         threshold: float = 0.32,
         push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),
+        pictures: Pictures | None = None,
     ) -> None:
         self.nlu = nlu
         self.kb = knowledge
@@ -57,6 +63,7 @@ class Engine:
         self._threshold = threshold
         self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
         self._background: set[asyncio.Task[None]] = set()
+        self.pictures = pictures  # None: pictures outside a tip are not read (no OCR configured)
         self._buttons = knowledge.button_map()
         for tid, t in knowledge.topics.items():
             self._buttons.setdefault(t.title, tid)
@@ -93,6 +100,8 @@ class Engine:
             return turn("这件事请私聊我办理，群里说的内容我不会记录。", _FLOW_TOPIC[state.flow])
         if is_unsubscribe(ctx.norm):  # 退订 / TD / stop: honoured at once in every state
             return self._unsubscribe(ctx)
+        if ctx.msg.kind == "image" and ctx.msg.media and self.pictures and state.flow not in PRIVATE_FLOWS:
+            return await self._read_picture(ctx)  # in a tip or a receipt a picture stays sealed evidence
         if state.flow in self._flows:
             if is_cancel(ctx.norm):
                 return self._cancel(ctx)
@@ -124,6 +133,17 @@ class Engine:
         if parse.confidence < self._threshold and parse.intent != "out_of_scope":
             return self._clarify(ctx, parse)
         return self._dispatch(ctx, parse.intent, parse)
+
+    async def _read_picture(self, ctx: Ctx) -> Turn:
+        """The picture's text goes the way of a forwarded text message (the hook for bot.media.pictures)."""
+        async def as_forward(text: str) -> Turn:
+            ctx.state.leave()
+            msg = replace(ctx.msg, kind="text", text=text[:MAX_TEXT], media=None, forwarded=True)
+            return await self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.session, ctx.key,
+                                         ctx.after_commit))
+
+        assert self.pictures is not None and ctx.msg.media is not None
+        return await self.pictures.respond(ctx.msg.media, as_forward)
 
     def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
         confidence = parse.confidence if parse else 1.0
