@@ -19,6 +19,7 @@ from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
 from bot.knowledge import KnowledgeBase, load_topic_ids
+from bot.media.links import LinkReader
 from bot.offices import OfficeDirectory
 from bot.riskcheck import RiskChecker, render_reply
 from bot.settings import Settings
@@ -167,6 +168,8 @@ def bootstrap(
         flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
         threshold=settings.nlu_threshold,
         pictures=build_pictures(settings, risk),
+        links=LinkReader(fetch=settings.fetch_links, max_bytes=settings.fetch_links_max_bytes,
+                         timeout=settings.fetch_links_timeout, allow_private=settings.fetch_links_private),
     )
     services = Services(settings, db, sessions, kb, offices, parser, embedded, hasher, drafts, risk, tips, engine)
     services.senders = build_senders(services)

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     ocr: Literal["off", "lazy", "startup"] = "lazy"
     ocr_threads: int = 2        # ONNX Runtime threads per reading (one reading at a time per process)
     ocr_max_side: int = 1600    # pixels: larger pictures are shrunk before reading
+    # Links in chat: the page of a shared article or pasted URL is fetched only when this is true
+    fetch_links: bool = False
+    fetch_links_max_bytes: int = 512 * 1024
+    fetch_links_timeout: float = 3.0
+    fetch_links_private: bool = False  # allow private / loopback addresses (tests only: an SSRF guard otherwise)
     # --- Telegram (issue 7) ---
     telegram_token: str = ""
     telegram_webhook_secret: str = ""

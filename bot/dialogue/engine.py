@@ -37,6 +37,10 @@ class Pictures(Protocol):  # bot.media.pictures.PictureReader: reads a picture, 
     async def respond(self, image: bytes, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn: ...
 
 
+class Links(Protocol):  # bot.media.links.LinkReader: a Turn for a message about a link, else None
+    async def respond(self, text: str, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn | None: ...
+
+
 class Engine:
     def __init__(
         self,
@@ -52,6 +56,7 @@ class Engine:
         threshold: float = 0.32,
         push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),
         pictures: Pictures | None = None,
+        links: Links | None = None,
     ) -> None:
         self.nlu = nlu
         self.kb = knowledge
@@ -64,6 +69,7 @@ class Engine:
         self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
         self._background: set[asyncio.Task[None]] = set()
         self.pictures = pictures  # None: pictures outside a tip are not read (no OCR configured)
+        self.links = links        # None: URLs are text like any other
         self._buttons = knowledge.button_map()
         for tid, t in knowledge.topics.items():
             self._buttons.setdefault(t.title, tid)
@@ -126,6 +132,10 @@ class Engine:
             more = self.kb.more(state.data["last_topic"])
             if more is not None:
                 return Turn((more,), state.data["last_topic"], state.data["last_topic"], 1.0)
+        if self.links is not None:  # never reached inside a tip or a receipt: a link there is not opened
+            linked = await self.links.respond(ctx.text, lambda text: self._as_forward(ctx, text))
+            if linked is not None:
+                return linked
         if ctx.msg.forwarded or self._risk.is_pitch(ctx.text):
             return self._risk.check(ctx, ctx.text)
         parse = await self.nlu.parse(ctx.text)
@@ -134,16 +144,16 @@ class Engine:
             return self._clarify(ctx, parse)
         return self._dispatch(ctx, parse.intent, parse)
 
+    # -- pictures and links (bot.media): their text goes the way of a forwarded text message ----------
     async def _read_picture(self, ctx: Ctx) -> Turn:
-        """The picture's text goes the way of a forwarded text message (the hook for bot.media.pictures)."""
-        async def as_forward(text: str) -> Turn:
-            ctx.state.leave()
-            msg = replace(ctx.msg, kind="text", text=text[:MAX_TEXT], media=None, forwarded=True)
-            return await self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.session, ctx.key,
-                                         ctx.after_commit))
-
         assert self.pictures is not None and ctx.msg.media is not None
-        return await self.pictures.respond(ctx.msg.media, as_forward)
+        return await self.pictures.respond(ctx.msg.media, lambda text: self._as_forward(ctx, text))
+
+    async def _as_forward(self, ctx: Ctx, text: str) -> Turn:
+        ctx.state.leave()
+        msg = replace(ctx.msg, kind="text", text=text[:MAX_TEXT], media=None, forwarded=True)
+        return await self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.session, ctx.key,
+                                     ctx.after_commit))
 
     def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
         confidence = parse.confidence if parse else 1.0
