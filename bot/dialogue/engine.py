@@ -118,8 +118,8 @@ class Engine:
         if not ctx.text and ctx.msg.kind != "image":
             return self._answer(ctx, "bot_identity", None)
         if ctx.msg.kind == "image":
-            return turn("收到图片。我现在只在举报时收图片作为证据：想举报请回复“我要举报”；"
-                        "想让我看看宣传内容，请把文字发给我。", "bot_identity",
+            return turn("收到图片，但这次没能看图片上的字。想让我看看宣传内容，请把文字打出来发给我；"
+                        "想举报请回复“我要举报”。", "bot_identity",
                         buttons=["我要举报", "帮我看看靠不靠谱"])
         status = self._flows.get("status")
         if status is not None and status.has_code(ctx.text):

@@ -115,3 +115,11 @@ async def test_a_picture_sent_when_asked_for_a_pitch_is_read(services, pitch_png
     turn = await services.engine.handle(Inbound(channel="wechat", user="oPicUser1", kind="image", media=pitch_png))
     assert reader.reads == 1 and "high_return" in turn.red_flags
     assert turn.extra["ocr_text"].replace("\n", "") == TYPED.replace("\n", "")
+
+
+async def test_with_ocr_off_a_picture_is_not_read(make_services, sqlite_url, pitch_png):
+    svc = make_services(sqlite_url, ocr="off")
+    assert svc.engine.pictures is None
+    turn = await svc.engine.handle(Inbound(channel="web", user="off1", kind="image", media=pitch_png))
+    assert "没能看图片上的字" in turn.replies[0].text and turn.red_flags == ()
+    svc.db.dispose()
