@@ -1,7 +1,8 @@
 """OCR of pictures outside a tip: accuracy and cost on pictures rendered from our own pitch texts.
 
-    .venv/bin/python bench/ocr.py                 # all 48 texts, one layout each (cycled), 2 ORT threads
+    .venv/bin/python bench/ocr.py                 # all 48 texts, one layout each (cycled), 1 ORT thread
     .venv/bin/python bench/ocr.py --limit 12 --threads 1
+    .venv/bin/python bench/ocr.py --server 20      # and: `fundguard serve` with FUNDGUARD_OCR=off vs lazy
 
 Each text of bench/ocr_texts.py (26 risky, 22 ordinary) is rendered with a CJK font (Noto Sans CJK or
 WenQuanYi Zen Hei) in one of six layouts: a printed flyer, a red poster, a phone screenshot of a chat,
@@ -11,6 +12,8 @@ character error rate (edit distance over the typed text's length, whitespace ign
 (RiskChecker.analyse on the typed text and on the reading: same flag set; same risky-or-not verdict),
 milliseconds per picture (p50 / p99), and the memory the reader adds to a process (RSS before loading,
 after loading, after all pictures). Nothing is downloaded: the models come from the wheel.
+With --server N, two real servers (one uvicorn worker each, FUNDGUARD_OCR=off, then lazy) are sent the
+first N pictures through POST /api/chat/image; their peak RSS and the HTTP time per picture are printed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import io
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -135,11 +139,41 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
+def server_memory(pictures: list[bytes]) -> None:
+    """Peak RSS of `fundguard serve` without and with OCR, each sent the same pictures over HTTP."""
+    import httpx
+
+    from bench._common import Server
+
+    peaks = {}
+    for mode in ("off", "lazy"):
+        with tempfile.TemporaryDirectory() as data:
+            server = Server({"FUNDGUARD_DATA_DIR": data, "FUNDGUARD_OCR": mode, "FUNDGUARD_LOG_LEVEL": "WARNING"})
+            try:
+                server.wait_ready()
+                idle, times = server.rss() / 2**20, []
+                for i, png in enumerate(pictures):
+                    t0 = time.perf_counter()
+                    res = httpx.post(server.url + "/api/chat/image", data={"user": f"bench{i}"},
+                                     files={"image": ("p.png", png, "image/png")}, timeout=60)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    assert res.status_code == 200, res.text
+                time.sleep(0.3)
+                peaks[mode] = server.peak_rss / 2**20
+                print(f"server FUNDGUARD_OCR={mode}: RSS idle {idle:.0f} MB, peak {peaks[mode]:.0f} MB; "
+                      f"HTTP ms per picture p50 {statistics.median(times):.0f}, max {max(times):.0f}")
+            finally:
+                server.stop()
+    print(f"memory added to the server by OCR: {peaks['lazy'] - peaks['off']:+.0f} MB at peak "
+          f"({len(pictures)} pictures)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="only the first N texts (0: all)")
-    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads (the server's default: 2)")
+    parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads (the server default: 1)")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--server", type=int, default=0, help="also measure two real servers with N pictures")
     args = parser.parse_args()
     rnd = random.Random(args.seed)
     texts = [(True, t) for t in RISKY] + [(False, t) for t in LEGIT]
@@ -188,6 +222,8 @@ def main() -> None:
           f"(threads={args.threads})")
     print(f"memory: RSS {before:.0f} MB before loading, +{loaded - before:.0f} MB loaded ({load_s:.1f} s), "
           f"+{after - before:.0f} MB after {n} pictures")
+    if args.server:
+        server_memory([data for *_, data in pictures[: args.server]])
 
 
 if __name__ == "__main__":

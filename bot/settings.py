@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     wechat_reply_budget: float = 4.0
     # --- Pictures outside a tip (issue 15): read offline by RapidOCR; off | lazy (first picture) | startup
     ocr: Literal["off", "lazy", "startup"] = "lazy"
-    ocr_threads: int = 2        # ONNX Runtime threads per reading (one reading at a time per process)
+    ocr_threads: int = 1        # ONNX Runtime threads per reading (one reading at a time per process)
     ocr_max_side: int = 1600    # pixels: larger pictures are shrunk before reading
     # Links in chat: the page of a shared article or pasted URL is fetched only when this is true
     fetch_links: bool = False

@@ -2,8 +2,8 @@
 
 The models ship inside the `rapidocr-onnxruntime` wheel; nothing is downloaded at run time. The engine
 is loaded once per process, lazily on the first picture or at start-up (FUNDGUARD_OCR=startup), and
-every reading runs in a worker thread, one at a time per process: the event loop never waits on it and
-memory stays bounded. Pictures are shrunk to `max_side` pixels on their longer side before reading.
+every reading runs in one worker thread of its own, one at a time per process: the event loop never waits
+on it and memory stays bounded. Pictures are shrunk to `max_side` pixels on their longer side before reading.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import io
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from bot.media.images import ImageRejected, check_image
@@ -22,6 +23,9 @@ MIN_SCORE = 0.5          # recognitions the model itself doubts are dropped
 _LOADED: dict[int, Any] = {}  # one RapidOCR per thread count, shared by every reader in the process
 _LOAD_LOCK = threading.Lock()
 _READ_LOCK = threading.Lock()  # one reading at a time per process: bounded memory and CPU
+# One thread of its own for every reading: the same thread keeps reusing its memory (readings spread over the
+# default executor's threads each grew a malloc arena of their own: +300 MB at peak instead of about +130 MB).
+_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr")
 
 
 class ImageReader(Protocol):
@@ -29,7 +33,7 @@ class ImageReader(Protocol):
 
 
 class RapidOcrReader:
-    def __init__(self, *, max_side: int = MAX_SIDE, threads: int = 2, min_score: float = MIN_SCORE) -> None:
+    def __init__(self, *, max_side: int = MAX_SIDE, threads: int = 1, min_score: float = MIN_SCORE) -> None:
         self.max_side = max_side
         self.threads = threads
         self.min_score = min_score
@@ -52,7 +56,7 @@ class RapidOcrReader:
         return self._engine is not None
 
     async def read(self, image: bytes) -> str:
-        return await asyncio.to_thread(self.read_sync, image)
+        return await asyncio.get_running_loop().run_in_executor(_THREAD, self.read_sync, image)
 
     def read_sync(self, image: bytes) -> str:
         """The text, line by line in reading order; "" when there is none or the bytes are no picture."""
