@@ -104,7 +104,7 @@ class Engine:
         if state.flow in PRIVATE_FLOWS and not ctx.msg.private:
             # a tip or a receipt never moves on in a group: nothing typed there is taken or repeated
             return turn("这件事请私聊我办理，群里说的内容我不会记录。", _FLOW_TOPIC[state.flow])
-        if is_unsubscribe(ctx.norm):  # 退订 / TD / stop: honoured at once in every state
+        if is_unsubscribe(ctx.norm) and not ctx.msg.forwarded:  # 退订 / TD / stop, typed: at once, in every state
             return self._unsubscribe(ctx)
         if ctx.msg.kind == "image" and ctx.msg.media and self.pictures and state.flow not in PRIVATE_FLOWS:
             return await self._read_picture(ctx)  # in a tip or a receipt a picture stays sealed evidence

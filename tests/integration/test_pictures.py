@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -123,3 +124,13 @@ async def test_with_ocr_off_a_picture_is_not_read(make_services, sqlite_url, pit
     turn = await svc.engine.handle(Inbound(channel="web", user="off1", kind="image", media=pitch_png))
     assert "没能看图片上的字" in turn.replies[0].text and turn.red_flags == ()
     svc.db.dispose()
+
+
+def test_the_models_ship_inside_the_wheel_and_load_without_network(pitch_png):
+    import rapidocr_onnxruntime
+
+    models = Path(rapidocr_onnxruntime.__file__).parent / "models"
+    assert {p.name for p in models.glob("*.onnx")} >= {"ch_PP-OCRv4_det_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx"}
+    reader = RapidOcrReader()
+    assert reader.load()  # under the suite's network guard: any connection beyond localhost would fail
+    assert "月息三分" in reader.read_sync(pitch_png)

@@ -70,3 +70,9 @@ async def test_unsubscribe_inside_the_tip_flow_asks_whether_to_drop_the_tip(serv
     assert turn.topic == "report_start" and turn.expects == "description"
     turn = await services.engine.handle(Inbound(channel="telegram", user="20001", text="取消"))
     assert "已删除" in turn.replies[0].text
+
+
+async def test_a_forwarded_message_that_says_td_is_not_the_persons_own_word(services):
+    await subscribe(services)
+    await services.engine.handle(Inbound(channel="telegram", user="20001", text="TD", forwarded=True))
+    assert opted_in(services) is True
