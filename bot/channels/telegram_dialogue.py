@@ -73,7 +73,8 @@ class TelegramDialogue:
             return [await self._ask(inc, T.ENGINE_TEXT["help"]), Reply(Outbound(T.HELP))]
         if name != "start" and name not in T.ENGINE_TEXT:
             return [Reply(Outbound(T.UNKNOWN_COMMAND + T.HELP))]
-        out: list[Turn | Reply] = [await self._ask(inc, T.CANCEL)] if flow else []
+        # /unsubscribe stops the pushes in any state without dropping an open tip (the engine asks about it)
+        out: list[Turn | Reply] = [await self._ask(inc, T.CANCEL)] if flow and name != "unsubscribe" else []
         if name == "start":
             return out + await self._start(inc, arg)
         if name == "status" and canonical_receipt(arg):

@@ -155,6 +155,20 @@ def test_a_photo_outside_a_tip_is_fetched_with_get_file_and_read(bot, tg):
     assert "没认出上面的文字" in last(tg).params["text"]
 
 
+def test_unsubscribe_command_inside_a_tip_keeps_the_tip_and_asks(bot, tg):
+    client, svc = bot
+    u = Updates()
+    for text in ("/subscribe", "老年人及家属", "汉滨区", "/report", "汉阴县"):
+        send(client, u.command(text) if text.startswith("/") else u.message(text))
+    send(client, u.command("/unsubscribe"))
+    asked = last(tg)
+    assert "已为您退订" in asked.params["text"] and "取消" in labels(asked)
+    with svc.sessions() as session:
+        sub = session.scalars(select(Subscriber)).one()
+        row = session.scalars(select(Conversation)).one()
+    assert sub.opted_in is False and (row.flow, row.step) == ("tip", "subject")
+
+
 def test_voice_and_stale_buttons_get_a_polite_answer(bot, tg):
     client, _ = bot
     u = Updates()

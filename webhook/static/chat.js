@@ -13,7 +13,7 @@
     region: "例如：石泉县", subject: "例如：某某投资公司、某某养老项目",
     description: "例如：承诺高额回报、拉亲友入伙、在哪里活动",
     amount: "例如：大约20万，不清楚可回复 跳过", participants: "例如：大约30人，不清楚可回复 跳过",
-    evidence: "说说有哪些照片、截图、传单，没有可回复 跳过",
+    evidence: "点“图片”发照片或截图，或说说有哪些证据；没有可回复 跳过",
     contact: "回复 匿名 或 姓名+电话", confirm: "回复 确认 提交"
   };
   function has(obj, key) { return Object.prototype.hasOwnProperty.call(obj, key); }
