@@ -1,5 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /srv/fundguard
+# OpenCV (under rapidocr-onnxruntime, which reads pictures sent to the bot) loads libGL and GLib
+RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
+    && rm -rf /var/lib/apt/lists/*
 # Dependencies exactly as locked (versions and hashes): requirements.lock is made from pyproject.toml with
 # pip-compile (see the README's security section); the app itself is installed without resolving anything.
 COPY requirements.lock ./

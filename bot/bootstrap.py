@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -20,6 +21,7 @@ from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
 from bot.dialogue.verdict import TopicHints, VerdictHandler
 from bot.knowledge import KnowledgeBase, load_topic_ids
+from bot.media.links import LinkReader
 from bot.offices import OfficeDirectory
 from bot.riskcheck import RiskChecker
 from bot.riskcheck_reply import render_pasted
@@ -173,10 +175,26 @@ def bootstrap(
         verdict=VerdictHandler(risk, kb, offices, hints),
         flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
         threshold=settings.nlu_threshold,
+        pictures=build_pictures(settings, risk),
+        links=LinkReader(fetch=settings.fetch_links, max_bytes=settings.fetch_links_max_bytes,
+                         timeout=settings.fetch_links_timeout, allow_private=settings.fetch_links_private),
     )
     services = Services(settings, db, sessions, kb, offices, parser, embedded, hasher, drafts, risk, tips, engine)
     services.senders = build_senders(services)
     return services
+
+
+def build_pictures(settings: Settings, risk: RiskChecker):  # type: ignore[no-untyped-def]
+    """The picture reader (OCR) for pictures sent outside a tip, or None when FUNDGUARD_OCR=off."""
+    if settings.ocr == "off":
+        return None
+    from bot.media.ocr import RapidOcrReader
+    from bot.media.pictures import PictureReader
+
+    reader = RapidOcrReader(max_side=settings.ocr_max_side, threads=settings.ocr_threads)
+    if settings.ocr == "startup":  # loaded in the background: the first picture does not wait for it
+        threading.Thread(target=reader.load, name="ocr-load", daemon=True).start()
+    return PictureReader(reader, risk)
 
 
 def build_senders(services: Services) -> dict[str, Sender]:

@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     # Seconds to wait for an answer before replying `success` and sending it as a customer-service message
     # (WeChat gives up after 5 s).
     wechat_reply_budget: float = 4.0
+    # --- Pictures outside a tip (issue 15): read offline by RapidOCR; off | lazy (first picture) | startup
+    ocr: Literal["off", "lazy", "startup"] = "lazy"
+    ocr_threads: int = 1        # ONNX Runtime threads per reading (one reading at a time per process)
+    ocr_max_side: int = 1600    # pixels: larger pictures are shrunk before reading
+    # Links in chat: the page of a shared article or pasted URL is fetched only when this is true
+    fetch_links: bool = False
+    fetch_links_max_bytes: int = 512 * 1024
+    fetch_links_timeout: float = 3.0
+    fetch_links_private: bool = False  # allow private / loopback addresses (tests only: an SSRF guard otherwise)
     # --- Telegram (issue 7) ---
     telegram_token: str = ""
     telegram_webhook_secret: str = ""

@@ -21,6 +21,8 @@ from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from bot.textnorm import ascii_digits
 from webhook.chat import router as chat_router
+from webhook.chat_image import IMAGE_PATH, MAX_UPLOAD_BODY
+from webhook.chat_image import router as chat_image_router
 from webhook.console import router as console_router
 from webhook.errors import describe_validation_error
 from webhook.ops import router as ops_router
@@ -79,8 +81,8 @@ def purge_expired(services: Services) -> int:
     return n
 
 
-def too_large() -> JSONResponse:
-    message = f"request body too large (limit {MAX_BODY} bytes)"
+def too_large(limit: int = MAX_BODY) -> JSONResponse:
+    message = f"request body too large (limit {limit} bytes)"
     return JSONResponse({"error": message, "detail": message}, 413)
 
 
@@ -96,16 +98,17 @@ class BodyLimit:
     read into a 400) is replaced by a JSON 413. The outermost of our middlewares.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, paths: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.paths = app, limit, paths or {}  # paths: a larger limit for an upload route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope.get("path", ""), self.default)
         length = Headers(scope=scope).get("content-length")
-        if length is not None and (not ascii_digits(length) or int(length) > self.limit):
-            await too_large()(scope, receive, send)  # said too large (or unreadable) before a byte is read
+        if length is not None and (not ascii_digits(length) or int(length) > limit):
+            await too_large(limit)(scope, receive, send)  # said too large (or unreadable) before a byte is read
             return
         seen, over, answered = 0, False, False
 
@@ -114,7 +117,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     over = True
                     raise BodyTooLarge
             return message
@@ -125,7 +128,7 @@ class BodyLimit:
                 await send(message)
             elif message["type"] == "http.response.start" and not answered:
                 answered = True
-                await too_large()(scope, receive, send)
+                await too_large(limit)(scope, receive, send)
 
         try:
             await self.app(scope, counted, checked)
@@ -133,7 +136,7 @@ class BodyLimit:
             if not over:
                 raise
             if not answered:
-                await too_large()(scope, receive, send)
+                await too_large(limit)(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -172,7 +175,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
-    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(BodyLimit, limit=MAX_BODY, paths={IMAGE_PATH: MAX_UPLOAD_BODY})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -200,6 +203,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(chat_router)
+    app.include_router(chat_image_router)
     # --- further routers (one line each: WeChat, Telegram, console, metrics) ---
     app.include_router(console_router)
     app.include_router(telegram_router)

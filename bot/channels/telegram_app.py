@@ -100,11 +100,17 @@ class TelegramBot:
                     reply_markup=link_keyboard(*reply.link) if reply.link else markup)
                 first = False
 
-    async def _download(self, file_id: str) -> bytes:
-        file = await self.app.bot.get_file(file_id)
-        if (file.file_size or 0) > MAX_IMAGE_BYTES:
-            raise ValueError("image too large")
-        return bytes(await file.download_as_bytearray())
+    async def _download(self, file_id: str) -> bytes | None:
+        """The picture's bytes; None when Telegram will not give it (a stale or forged file_id, too large,
+        the network): the engine then says the picture could not be read, or asks for it again in a tip."""
+        try:
+            file = await self.app.bot.get_file(file_id)
+            if (file.file_size or 0) > MAX_IMAGE_BYTES:
+                return None
+            return bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("telegram picture not fetched", extra={"error_type": type(exc).__name__})
+            return None
 
     async def _membership(self, update: Update) -> None:
         change = update.my_chat_member

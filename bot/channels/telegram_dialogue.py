@@ -21,7 +21,6 @@ from bot.store.subscribers import SubscriberRepository
 from bot.textnorm import normalise
 from bot.tips.receipts import canonical_receipt
 
-IMAGE_FLOWS = frozenset({"tip", "status"})  # where a photo is evidence and is fetched
 START_PAYLOADS = {"report": T.REPORT, "status": T.ENGINE_TEXT["status"], "subscribe": T.SUBSCRIBE}
 
 
@@ -33,7 +32,7 @@ class Reply:
 
 
 class TelegramDialogue:
-    def __init__(self, services: Any, username: str, download: Callable[[str], Awaitable[bytes]]) -> None:
+    def __init__(self, services: Any, username: str, download: Callable[[str], Awaitable[bytes | None]]) -> None:
         self.services = services
         self.engine = services.engine
         self.username = username
@@ -57,9 +56,8 @@ class TelegramDialogue:
 
     # -- plain messages, photos, forwards, button presses -------------------------------------------
     async def _message(self, inc: Incoming) -> list[Turn | Reply]:
-        media = None
-        if inc.image is not None and inc.private and await self._flow(inc) in IMAGE_FLOWS:
-            media = await self._download(inc.image)
+        # a photo is fetched wherever it is sent: evidence in a tip (sealed there), read for its text elsewhere
+        media = await self._download(inc.image) if inc.image is not None else None
         kind = "image" if inc.image is not None else "text"
         return [await self._ask(inc, inc.text, kind=kind, media=media, forwarded=inc.forwarded)]
 
@@ -75,7 +73,8 @@ class TelegramDialogue:
             return [await self._ask(inc, T.ENGINE_TEXT["help"]), Reply(Outbound(T.HELP))]
         if name != "start" and name not in T.ENGINE_TEXT:
             return [Reply(Outbound(T.UNKNOWN_COMMAND + T.HELP))]
-        out: list[Turn | Reply] = [await self._ask(inc, T.CANCEL)] if flow else []
+        # /unsubscribe stops the pushes in any state without dropping an open tip (the engine asks about it)
+        out: list[Turn | Reply] = [await self._ask(inc, T.CANCEL)] if flow and name != "unsubscribe" else []
         if name == "start":
             return out + await self._start(inc, arg)
         if name == "status" and canonical_receipt(arg):

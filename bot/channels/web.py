@@ -19,3 +19,8 @@ def to_response(turn: Turn) -> dict:
         "expects": turn.expects,
         "receipt": turn.receipt,
     }
+
+
+def image_inbound(user: str, image: bytes, address: str | None) -> Inbound:
+    """A picture uploaded on the chat page: evidence inside a tip, read for its text elsewhere."""
+    return Inbound(channel="web", user=user, kind="image", media=image, address=address)

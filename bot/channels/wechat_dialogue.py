@@ -17,7 +17,7 @@ from bot.channels.wechat_protocol import WeChatMessage
 from bot.channels.wechat_render import Answer, pick, render, text_answer
 from bot.channels.wechat_store import SharedBox
 from bot.knowledge import MORE_WORDS
-from bot.messages import Inbound
+from bot.messages import Button, Inbound, Outbound
 from bot.store.subscribers import SubscriberRepository
 from bot.store.uow import UnitOfWork
 
@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 MEMORY_TTL = 24 * 3600
 WELCOME = ("欢迎关注！我是{office}的防范非法集资服务助手：能回答问题，帮您看宣传靠不靠谱，"
            "也能接收匿名举报。\n先花半分钟订阅防骗提醒吧；不想订阅，直接提问就行。")
-VOICE_HELP = "抱歉，这条语音我没听清。请打字发给我，或者点下方菜单里的按钮。"
+VOICE_HELP = ("抱歉，这条语音我没能转成文字，听不到您说了什么。请您打字发给我，"
+              "或者回复下面的数字，选您想办的事：")
+VOICE_BUTTONS = ("帮我看看靠不靠谱", "我要举报", "什么是非法集资", "订阅防骗提醒")
 IMAGE_FAILED = "图片没有收到，请再发一次；也可以用文字说明。"
 OTHER_HELP = ("抱歉，这类消息我还看不懂。请发文字、语音或图片给我；"
               "想让我看看一篇文章靠不靠谱，直接把文章转发给我就行。")
@@ -80,7 +82,9 @@ class WeChatDialogue:
                 return Answer(more, buttons)
             return await self._ask(msg.user, pick(msg.text, buttons) or msg.text)
         if msg.kind == "voice":
-            return await self._ask(msg.user, msg.text, kind="voice") if msg.text else text_answer(VOICE_HELP)
+            if not msg.text:  # many accounts no longer get Recognition: say so, and offer what we can do
+                return render((Outbound(VOICE_HELP, tuple(Button(b) for b in VOICE_BUTTONS)),))
+            return await self._ask(msg.user, msg.text, kind="voice")
         if msg.kind == "image":
             return await self._image(msg)
         if msg.kind == "link":

@@ -50,7 +50,7 @@ class WeChatMessage:
     user: str
     account: str        # the official account's id (ToUserName): the reply's sender
     dedupe_key: str     # MsgId, or FromUserName + CreateTime (+ event) for events
-    text: str = ""      # text; voice recognition; link title and description
+    text: str = ""      # text; voice recognition; link title, description and URL (one a line)
     media_id: str = ""
     event: str = ""     # subscribe | unsubscribe | click | other (lower case)
     event_key: str = ""
@@ -194,6 +194,6 @@ def _message(xml: bytes) -> WeChatMessage:
     if kind == "image":
         return WeChatMessage("image", dedupe_key=key, media_id=field("MediaId"), **base)
     if kind == "link":
-        text = "\n".join(t for t in (field("Title"), field("Description")) if t)
+        text = "\n".join(t for t in (field("Title"), field("Description"), field("Url")) if t)
         return WeChatMessage("link", dedupe_key=key, text=text, **base)
     return WeChatMessage("other", dedupe_key=key, **base)

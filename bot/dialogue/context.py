@@ -12,6 +12,8 @@ from bot.dialogue.state import State
 from bot.messages import Button, Inbound, Outbound, Turn
 
 CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不要了", "不举报了", "结束", "/cancel", "cancel", "quit"})
+# Stop the pushes, whatever flow is open (the whole message, normalised: lower case, half-width)
+UNSUBSCRIBE_WORDS = frozenset({"退订", "td", "取消订阅", "stop", "/stop", "退订推送", "退订提醒", "不要再推送了"})
 
 
 @dataclass
@@ -56,3 +58,7 @@ _CANCEL = re.compile(  # 算了不举报了, 不想说了, 先不报了, 不弄�
 def is_cancel(norm: str) -> bool:
     norm = norm.strip(" .。!！~")
     return norm in CANCEL_WORDS or _CANCEL.match(norm) is not None
+
+
+def is_unsubscribe(norm: str) -> bool:
+    return norm.strip(" .。!！") in UNSUBSCRIBE_WORDS

@@ -6,12 +6,12 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
 from bot import metrics
-from bot.dialogue.context import Ctx, is_cancel, turn
+from bot.dialogue.context import Ctx, is_cancel, is_unsubscribe, turn
 from bot.dialogue.pause import TipPause
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
@@ -48,6 +48,14 @@ class Flow(Protocol):
     def step(self, ctx: Ctx) -> Turn | None: ...
 
 
+class Pictures(Protocol):  # bot.media.pictures.PictureReader: reads a picture, routes its text as a forward
+    async def respond(self, image: bytes, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn: ...
+
+
+class Links(Protocol):  # bot.media.links.LinkReader: a Turn for a message about a link, else None
+    async def respond(self, text: str, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn | None: ...
+
+
 class Engine:
     def __init__(
         self,
@@ -63,6 +71,8 @@ class Engine:
         flows: dict[str, Flow] | None = None,
         threshold: float = 0.32,
         push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),
+        pictures: Pictures | None = None,
+        links: Links | None = None,
     ) -> None:
         self.nlu = nlu
         self.kb = knowledge
@@ -75,6 +85,8 @@ class Engine:
         self._threshold = threshold
         self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
         self._background: set[asyncio.Task[None]] = set()
+        self.pictures = pictures  # None: pictures outside a tip are not read (no OCR configured)
+        self.links = links        # None: URLs are text like any other
         self._buttons = knowledge.button_map()
         for tid, t in knowledge.topics.items():
             self._buttons.setdefault(t.title, tid)
@@ -112,6 +124,10 @@ class Engine:
         if state.flow in PRIVATE_FLOWS and not ctx.msg.private:
             # a tip or a receipt never moves on in a group: nothing typed there is taken or repeated
             return turn("这件事请私聊我办理，群里说的内容我不会记录。", _FLOW_TOPIC[state.flow])
+        if is_unsubscribe(ctx.norm) and not ctx.msg.forwarded:  # 退订 / TD / stop, typed: at once, in every state
+            return self._unsubscribe(ctx)
+        if ctx.msg.kind == "image" and ctx.msg.media and self.pictures and state.flow not in PRIVATE_FLOWS:
+            return await self._read_picture(ctx)  # in a tip or a receipt a picture stays sealed evidence
         if state.flow == "tip" and "tip" in self._flows:
             paused = self._pause.intercept(ctx)
             if paused is not None:
@@ -129,8 +145,8 @@ class Engine:
         if not ctx.text and ctx.msg.kind != "image":
             return self._answer(ctx, "bot_identity", None)
         if ctx.msg.kind == "image":
-            return turn("收到图片。我现在只在举报时收图片作为证据：想举报请回复“我要举报”；"
-                        "想让我看看宣传内容，请把文字发给我。", "bot_identity",
+            return turn("收到图片，但这次没能看图片上的字。想让我看看宣传内容，请把文字打出来发给我；"
+                        "想举报请回复“我要举报”。", "bot_identity",
                         buttons=["我要举报", "帮我看看靠不靠谱"])
         status = self._flows.get("status")
         if status is not None and status.has_code(ctx.text):
@@ -156,6 +172,10 @@ class Engine:
                 hinted = self._verdict.hints.topic(about)
                 if hinted is not None and self._verdict.assess(about) is None:
                     return self._dispatch(ctx, hinted, None)
+        if self.links is not None:  # never reached inside a tip or a receipt: a link there is not opened
+            linked = await self.links.respond(ctx.text, lambda text: self._as_forward(ctx, text))
+            if linked is not None:
+                return linked
         if ctx.msg.forwarded or self._risk.is_pitch(ctx.text):
             return self._risk.check(ctx, ctx.text)
         parse = await self.nlu.parse(ctx.text)
@@ -203,6 +223,17 @@ class Engine:
 
         return await asyncio.to_thread(run)
 
+    # -- pictures and links (bot.media): their text goes the way of a forwarded text message ----------
+    async def _read_picture(self, ctx: Ctx) -> Turn:
+        assert self.pictures is not None and ctx.msg.media is not None
+        return await self.pictures.respond(ctx.msg.media, lambda text: self._as_forward(ctx, text))
+
+    async def _as_forward(self, ctx: Ctx, text: str) -> Turn:
+        ctx.state.leave()
+        msg = replace(ctx.msg, kind="text", text=text[:MAX_TEXT], media=None, forwarded=True)
+        return await self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.session, ctx.key,
+                                     ctx.after_commit))
+
     def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
         confidence = parse.confidence if parse else 1.0
         if topic in self._flows and hasattr(self._flows[topic], "start"):
@@ -227,6 +258,13 @@ class Engine:
         buttons = tuple(Button(self.kb.title(t)) for t in candidates)
         text = "我不太确定您想问的是哪一个，请点一下最接近的：\n（也可以换个说法再问我）"
         return Turn((Outbound(text, buttons),), parse.intent, parse.intent, parse.confidence)
+
+    def _unsubscribe(self, ctx: Ctx) -> Turn:
+        if ctx.state.flow == "tip" and hasattr(self._flows.get("tip"), "resume"):
+            SubscriberRepository(ctx.session).unsubscribe(ctx.key)
+            return self._flows["tip"].after_unsubscribe(ctx, "unsubscribe")  # the tip stays open: asked, not dropped
+        ctx.state.leave()
+        return self._dispatch(ctx, "unsubscribe", None)
 
     def _cancel(self, ctx: Ctx) -> Turn:
         was = ctx.state.flow or ""

@@ -131,7 +131,9 @@ class TipFlow:
         ctx.state.secret = draft
         slot = ctx.state.step or "region"
         text, norm = ctx.text, ctx.norm.strip(" 。.!！")
-        if slot == "evidence" and ctx.msg.kind == "image" and ctx.msg.media:
+        if slot == "evidence" and ctx.msg.kind == "image":
+            if not ctx.msg.media:  # the platform would not hand the picture over
+                return self._ask(ctx, "这张图片没收到，请再发一次；实在发不了，就用文字说明。", "evidence", ["跳过"])
             return self._image(ctx, draft)
         if slot == "edit":
             return self._edit(ctx, draft, norm)
@@ -250,6 +252,14 @@ class TipFlow:
             "请截图或抄下来保存好，这是查询进度的唯一凭证，我们不会再显示。"
             "以后发送“查询 回执码”就能看进度、补充材料，不需要提供任何身份信息。",
             TOPIC, buttons=["举报会泄露身份吗", "举报有奖励吗"], receipt=filed.receipt)
+
+    def after_unsubscribe(self, ctx: Ctx, topic: str) -> Turn:
+        """After 退订 typed mid-tip: the pushes are stopped; ask whether to drop the tip or go on."""
+        asked = self._ask_next(ctx, "已为您退订，以后不会再给您推送提醒。\n您正在填写的举报还没有提交："
+                               "要放弃这次举报，请回复“取消”，填写的内容会全部删除；想接着填，直接回答下面的问题。\n\n")
+        reply = asked.replies[0]
+        buttons = tuple(b.label for b in reply.buttons if b.label != "取消")
+        return turn(reply.text, topic, buttons=["取消", *buttons], expects=asked.expects)
 
     # -- asking -----------------------------------------------------------------------------------
     def _next_slot(self, draft: dict) -> str:

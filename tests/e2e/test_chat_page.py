@@ -42,3 +42,19 @@ def test_large_font_toggle_and_inert_html(browser, live_server):
     assert "<script>" in page.locator(".msg.user").last.inner_text()
     page.reload()
     assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('#log')).fontSize)") == after
+
+
+def test_upload_a_picture_and_get_it_read(browser, live_server):
+    from tests.fakes.pictures import render
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(live_server + "/")
+    flyer = render(["扫码加入理财群，", "每天返利百分之二，", "保本保息，稳赚不赔。"])
+    page.set_input_files("#photo", files=[{"name": "flyer.png", "mimeType": "image/png", "buffer": flyer}])
+    page.wait_for_selector(".msg.bot >> nth=2", timeout=30000)
+    assert page.locator(".msg.user").last.inner_text() == "［图片］"
+    assert page.locator(".msg.bot").nth(1).inner_text().startswith("我读了您发来的图片")
+    assert "【风险检查】" in page.locator(".msg.bot").nth(2).inner_text()
+    page.set_input_files("#photo", files=[{"name": "a.pdf", "mimeType": "image/png", "buffer": b"%PDF-1.4"}])
+    page.wait_for_selector(".msg.bot.error")
+    assert "不是图片" in page.locator(".msg.bot.error").last.inner_text()

@@ -16,6 +16,7 @@ from bot.store.models import Conversation, RateEvent, Subscriber, TipSeal
 from bot.tips.flow import PROMPTS
 from bot.tips.keys import DEV_PASSPHRASE, unlock
 from tests.conftest import free_port
+from tests.fakes.pictures import render
 from tests.fakes.telegram_api import BOT, GROUP, USER, FakeTelegram, Updates
 from webhook.app import create_app
 
@@ -139,12 +140,33 @@ async def test_check_and_forwards_go_to_the_risk_check(bot, tg):
     assert last(tg).params["text"] != as_question.text  # forwarded: checked, not answered as a question
 
 
-def test_photo_outside_a_tip_is_not_fetched(bot, tg):
-    client, _ = bot
-    file_id = tg.add_file(b"\xff\xd8 not evidence")
-    send(client, Updates().photo(file_id, 2000))
-    assert "收到图片" in last(tg).params["text"]
-    assert tg.calls("getFile") == []
+def test_a_photo_outside_a_tip_is_fetched_with_get_file_and_read(bot, tg):
+    client, svc = bot
+    lines = ["内部消息：数字货币矿机认购，", "日收益百分之一，保本保息，", "拉人头奖励百分之十。"]
+    file_id, u = tg.add_file(render(lines, fmt="JPEG")), Updates()
+    send(client, u.photo(file_id, 40000))
+    assert len(tg.calls("getFile")) == 1
+    intro, verdict = [c.params["text"] for c in tg.calls("sendMessage")][-2:]  # two messages: read, then checked
+    typed = svc.risk.analyse("\n".join(lines))
+    assert intro.startswith("我读了您发来的图片") and typed.flags and verdict.startswith("【风险检查】")
+    assert all(f"「{f.phrase}」" in intro for f in typed.flags[:5])  # the check ran on what the photo says
+    unreadable = tg.add_file(b"\xff\xd8 not a picture")
+    send(client, u.photo(unreadable, 2000))
+    assert "没认出上面的文字" in last(tg).params["text"]
+
+
+def test_unsubscribe_command_inside_a_tip_keeps_the_tip_and_asks(bot, tg):
+    client, svc = bot
+    u = Updates()
+    for text in ("/subscribe", "老年人及家属", "汉滨区", "/report", "汉阴县"):
+        send(client, u.command(text) if text.startswith("/") else u.message(text))
+    send(client, u.command("/unsubscribe"))
+    asked = last(tg)
+    assert "已为您退订" in asked.params["text"] and "取消" in labels(asked)
+    with svc.sessions() as session:
+        sub = session.scalars(select(Subscriber)).one()
+        row = session.scalars(select(Conversation)).one()
+    assert sub.opted_in is False and (row.flow, row.step) == ("tip", "subject")
 
 
 def test_voice_and_stale_buttons_get_a_polite_answer(bot, tg):

@@ -21,6 +21,7 @@ from bot.channels.wechat_menu import Menu
 from bot.messages import Inbound
 from bot.store.models import InboundSeen, Subscriber
 from tests.conftest import REPO, make_settings
+from tests.fakes.pictures import render
 from tests.fakes.wechat_api import FakeWeChatAPI, WeChatPusher, sign
 from webhook.app import create_app
 
@@ -136,7 +137,8 @@ def test_voice_uses_recognition_or_asks_for_text(open_wechat, sqlite_url):
                                     MsgId=wx.next_id())))
     assert services.knowledge.answer("definition").text.strip() in heard
     unheard = wx.reply(wx.post(wx.xml(USER, "voice", MediaId="VOICE2", Format="amr", MsgId=wx.next_id())))
-    assert "打字" in unheard
+    assert "打字" in unheard and "1. 帮我看看靠不靠谱" in unheard and "3. 什么是非法集资" in unheard
+    assert services.knowledge.answer("definition").text.strip() in wx.say(USER, "3")  # the offered button works
 
 
 def test_an_image_outside_a_tip_is_downloaded_and_gets_a_short_note(open_wechat, sqlite_url, api):
@@ -149,6 +151,30 @@ def test_an_image_outside_a_tip_is_downloaded_and_gets_a_short_note(open_wechat,
     lost = wx.reply(wx.post(wx.xml(USER, "image", PicUrl="http://mmbiz.invalid/y", MediaId="GONE",
                                    MsgId=wx.next_id())))
     assert "再发一次" in lost  # WeChat said 40007: a polite word, not an error page
+
+
+PICTURE = ["朋友圈转发：艺术品份额认购，", "年化收益百分之三十，", "到期回购，保本保息，名额有限。"]
+
+
+def test_a_picture_is_downloaded_read_and_checked_within_the_reply_budget(open_wechat, sqlite_url, api):
+    wx, services, _ = open_wechat(sqlite_url, budget=8.0)  # a passive reply, however busy the test machine is
+    api.add_media("FLYER-1", render(PICTURE, fmt="JPEG"))
+    reply = wx.reply(wx.post(wx.xml(USER, "image", PicUrl="http://mmbiz.invalid/f", MediaId="FLYER-1",
+                                    MsgId=wx.next_id())))
+    typed = services.risk.analyse("\n".join(PICTURE))
+    assert reply.startswith("我读了您发来的图片") and "【风险检查】" in reply and typed.flags
+    assert all(f"「{f.phrase}」" in reply for f in typed.flags[:5])
+    assert [c.query["media_id"] for c in api.calls("media/get")] == ["FLYER-1"]
+
+
+def test_a_slow_reading_answers_success_then_a_customer_service_message(open_wechat, sqlite_url, api):
+    wx, services, _ = open_wechat(sqlite_url, budget=0.05)  # OCR takes longer than this on any machine
+    api.add_media("FLYER-2", render(PICTURE))
+    response = wx.post(wx.xml(USER, "image", PicUrl="http://mmbiz.invalid/g", MediaId="FLYER-2",
+                              MsgId=wx.next_id()))
+    assert response.status_code == 200 and response.text == "success"
+    sent = api.wait_for("message/custom/send", timeout=30)
+    assert sent[0].body["touser"] == USER and "我读了您发来的图片" in sent[0].body["text"]["content"]
 
 
 def test_a_shared_article_is_risk_checked_on_its_title_and_description(open_wechat, sqlite_url):

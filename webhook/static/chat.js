@@ -13,7 +13,7 @@
     region: "例如：石泉县", subject: "例如：某某投资公司、某某养老项目",
     description: "例如：承诺高额回报、拉亲友入伙、在哪里活动",
     amount: "例如：大约20万，不清楚可回复 跳过", participants: "例如：大约30人，不清楚可回复 跳过",
-    evidence: "说说有哪些照片、截图、传单，没有可回复 跳过",
+    evidence: "点“图片”发照片或截图，或说说有哪些证据；没有可回复 跳过",
     contact: "回复 匿名 或 姓名+电话", confirm: "回复 确认 提交"
   };
   function has(obj, key) { return Object.prototype.hasOwnProperty.call(obj, key); }
@@ -58,7 +58,7 @@
   function init() {
     function $(id) { return document.getElementById(id); }
     var log = $("log"), form = $("composer"), input = $("msg"), sendBtn = $("send");
-    var hint = $("flowhint"), bigBtn = $("bigfont"), newBtn = $("newchat");
+    var hint = $("flowhint"), bigBtn = $("bigfont"), newBtn = $("newchat"), photo = $("photo");
     var sending = false, generation = 0; /* bumped by 新对话 so a late answer to the old chat is dropped */
     var lastGroup = null; /* the newest quick-reply group, re-enabled if a send fails */
 
@@ -213,6 +213,40 @@
       setSending(false);
     }
 
+    var MAX_PHOTO = 5 * 1024 * 1024;
+    var PHOTO_ERRORS = { 413: "图片太大了，请发5MB以内的图片（截图一般都可以）。",
+      415: "这个文件不是图片。请发JPG、PNG格式的截图或照片。", 400: "这张图片打不开，请换一张再试。" };
+
+    /* A picture: evidence inside a tip; elsewhere the bot reads its text and checks it. */
+    async function sendImage(file) {
+      if (!file || sending) return;
+      if (file.size > MAX_PHOTO) { addBubble("bot error", PHOTO_ERRORS[413]); scrollToBottom(); return; }
+      var myGen = generation;
+      setSending(true);
+      setButtonsDisabled(log, true);
+      addBubble("user", "［图片］");
+      var pending = log.appendChild(el("div", "pending", "正在看图片…"));
+      scrollToBottom();
+      var body = new FormData(), res = null, data = null;
+      body.append("user", getUser());
+      body.append("image", file);
+      try {
+        res = await fetch("/api/chat/image", { method: "POST", credentials: "same-origin", cache: "no-store",
+          headers: { "Accept": "application/json" }, body: body });
+        try { data = await res.json(); } catch (e) { data = null; }
+      } catch (e) { res = null; }
+      if (myGen !== generation) return;
+      pending.remove();
+      if (res && res.ok && data && Array.isArray(data.replies)) reveal(render(data));
+      else {
+        var known = res && has(PHOTO_ERRORS, res.status) ? PHOTO_ERRORS[res.status] : "";
+        addBubble("bot error", known || errorText(res, data, ""));
+        if (lastGroup) setButtonsDisabled(lastGroup, false);
+        scrollToBottom();
+      }
+      setSending(false);
+    }
+
     function welcome() { addBubble("bot", WELCOME); lastGroup = addButtons(STARTERS); }
 
     function applyBig(on) {
@@ -222,6 +256,11 @@
     }
 
     form.addEventListener("submit", function (e) { e.preventDefault(); send(input.value, true); });
+    photo.addEventListener("change", function () {
+      var file = photo.files && photo.files[0];
+      photo.value = ""; /* the same picture can be chosen again */
+      sendImage(file);
+    });
     input.addEventListener("keydown", function (e) {
       /* Enter sends, Shift+Enter is a new line; never while an IME (pinyin) is composing. */
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
