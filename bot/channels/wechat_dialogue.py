@@ -70,7 +70,7 @@ class WeChatDialogue:
 
     async def answer(self, msg: WeChatMessage) -> Answer:
         """The answer to one message (no pages: reply `success` and say nothing)."""
-        if self._client is not None and msg.event not in ("unsubscribe", "other"):
+        if self._client is not None and msg.event not in ("unsubscribe", "other", "mass_finish"):
             self._client.note_interaction(msg.user)  # what WeChat counts as an interaction
         if msg.kind == "event":
             return await self._event(msg)
@@ -114,7 +114,23 @@ class WeChatDialogue:
             return await self._ask(msg.user, self._menu.on_subscribe, prefix=self._welcome)
         if msg.event == "click":
             return await self._ask(msg.user, self._menu.text_for(msg.event_key))
+        if msg.event in ("mass_finish", "subscribe_msg"):
+            self._push_event(msg)
         return Answer()  # location reports, menu links, scans, job reports: nothing to say
+
+    def _push_event(self, msg: WeChatMessage) -> None:
+        """A 群发 job's result, or a person's 订阅通知 answers: recorded for the campaigns."""
+        from bot.campaigns.wechat_mass import record_finish
+        from bot.campaigns.wechat_subscribe import record_consent
+
+        with self._uow() as uow:
+            if msg.event == "mass_finish":
+                if not record_finish(uow.session, msg.extra):
+                    log.warning("wechat mass result for an unknown job")
+            else:
+                key = self._engine.conversation_key(Inbound(channel="wechat", user=msg.user))
+                record_consent(uow.session, key, msg.extra)
+            uow.commit()
 
     def unsubscribe(self, openid: str) -> None:
         """Stop every push to this person at once (they unfollowed the account)."""
