@@ -71,6 +71,6 @@ def wechat_sync_tags(rate: float | None) -> None:
     for key, n in sorted(report.by_tag.items()):
         click.echo(f"  {sync.tag_name(key):<24} +{n}")
     click.echo(f"tags created {report.tags_created}, tagged {report.tagged}, untagged {report.untagged}, "
-               f"not followers {report.not_followers}, API calls {report.calls}, {report.seconds:.1f} s")
+               f"not followers {len(report.not_followers)}, API calls {report.calls}, {report.seconds:.1f} s")
     if report.stopped:
         raise click.ClickException(f"stopped by WeChat (errcode {report.stopped}); run it again later to continue")

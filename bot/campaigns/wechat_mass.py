@@ -165,7 +165,7 @@ class MassRunner:
     def _all_closed(self, campaign_id: int, keys: list[str]) -> bool:
         with self._sessions() as session:
             states = dict(session.execute(select(WeChatMassJob.tag_key, WeChatMassJob.state).where(
-                WeChatMassJob.campaign_id == campaign_id)).tuples().all())
+                WeChatMassJob.campaign_id == campaign_id)).all())
         return all(states.get(k) in ("submitted", "finished", "failed") for k in keys)
 
     def _close_rest(self, campaign_id: int) -> None:

@@ -64,7 +64,7 @@ class SyncReport:
     tagged: int = 0
     untagged: int = 0
     calls: int = 0
-    not_followers: int = 0
+    not_followers: set[int] = field(default_factory=set)  # subscriber ids WeChat says do not follow
     stopped: str | None = None   # an errcode that ended the run early (run again later)
     seconds: float = 0.0
     by_tag: dict[str, int] = field(default_factory=dict)
@@ -140,12 +140,14 @@ class TagSync:
             for sid, key in session.execute(select(WeChatTagMember.subscriber_id, WeChatTagMember.tag_key)):
                 have[sid].add(key)
             rows = session.execute(select(Subscriber.id, Subscriber.sealed_chat_id, Subscriber.opted_in,
-                                          Subscriber.audience, Subscriber.county)
+                                          Subscriber.audience, Subscriber.county, Subscriber.reachable,
+                                          Subscriber.last_error)
                                    .where(Subscriber.channel == "wechat").order_by(Subscriber.id)).all()
         add: Plan = defaultdict(list)
         remove: Plan = defaultdict(list)
-        for sid, sealed, opted_in, audience, county in rows:
-            want = keys_of(audience, county) if opted_in else set()
+        for sid, sealed, opted_in, audience, county, reachable, error in rows:
+            gone = not reachable and error in NOT_A_FOLLOWER  # until they write to the account again
+            want = keys_of(audience, county) if opted_in and not gone else set()
             for key in want - have.get(sid, set()):
                 if only is None or key in only:
                     add[key].append((sid, sealed))
@@ -207,7 +209,7 @@ class TagSync:
                             + self._call(tag_id, chunk[half:], tagging, report))
                 if code in NOT_A_FOLLOWER:
                     self._not_a_follower(chunk[0][0], code)
-                    report.not_followers += 1
+                    report.not_followers.add(chunk[0][0])
                     return [] if tagging else [chunk[0][0]]  # nothing to untag on WeChat's side
                 raise
         raise _Stopped("busy")
