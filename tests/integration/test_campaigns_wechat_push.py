@@ -139,7 +139,8 @@ def test_a_campaign_by_tag_sends_one_mass_message_per_tag_records_the_result_and
 
     jobs = wait_finished(svc, cid, 2)  # MASSSENDJOBFINISH, posted encrypted to /wechat by the fake
     assert all(j.event_status == 200 for j in api.push.jobs)
-    assert sorted((j.state, j.total, j.sent, j.errors) for j in jobs) == [("finished", 20, 20, 0), ("finished", 30, 30, 0)]
+    results = sorted((j.state, j.total, j.sent, j.errors) for j in jobs)
+    assert results == [("finished", 20, 20, 0), ("finished", 30, 30, 0)]
     stats = campaign_stats(svc.sessions, cid)
     assert stats.wechat_path == "mass" and stats.via == {"mass": 50} and stats.total.sent == 50
     assert "群发 audience:elderly" in format_stats(stats) and "total 30, filtered 30, sent 30" in format_stats(stats)
