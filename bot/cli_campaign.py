@@ -139,6 +139,8 @@ def schedule(campaign_id: int | None, at: str | None, from_calendar: bool, days:
         made = service.schedule_calendar(first, first + timedelta(days=days))
         for c in made:
             click.echo(f"campaign {c.id} scheduled for {_local(c.scheduled_at, cfg.timezone)} ({c.name})")
+        for reason in service.refused:
+            click.echo(f"not scheduled: {reason}", err=True)
         click.echo(f"{len(made)} new campaign(s) from the calendar")
         return
     if campaign_id is None or at is None:

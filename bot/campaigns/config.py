@@ -42,6 +42,7 @@ class CampaignConfig(BaseSettings):
     wechat_mass_quota: int = 4         # 群发 campaigns a calendar month (a 服务号 reaches a person 4 times)
     wechat_mass_thumb: str = ""        # a JPEG cover (≤ 64 KB): pieces go by 群发 as an article, else as text
     wechat_tag_rate: float = 50.0      # tag API calls a second (batches of 50 openids)
+    wechat_tag_sync_seconds: float = 600.0  # workers re-sync WeChat tags this often (0: only before 群发)
     wechat_subscribe_template: str = ""  # the 订阅通知 template id; empty: no subscribe messages
     wechat_subscribe_long_term: bool = False  # a 长期订阅 template (government accounts): no use-up
     # the template's fields: which of them get the piece's title and its one-line summary

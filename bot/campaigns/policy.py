@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, literal, or_, select
@@ -20,11 +20,11 @@ class PolicyError(ValueError):
 
 
 def month_of(when: datetime, tz: str) -> tuple[str, datetime, datetime]:
-    """("2027-06", first instant, first instant of the next month) in local time."""
+    """("2027-06", first instant, first instant of the next month): a local calendar month, in UTC."""
     local = when.astimezone(ZoneInfo(tz))
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=32)).replace(day=1)
-    return f"{start:%Y-%m}", start, end
+    return f"{start:%Y-%m}", start.astimezone(UTC), end.astimezone(UTC)
 
 
 def mass_in_month(session: Session, when: datetime, tz: str, exclude: int | None = None) -> list[int]:

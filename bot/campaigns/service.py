@@ -32,6 +32,7 @@ class CampaignService:
         self._counties = set(counties)
         self._now = clock
         self.mass_quota, self.repeat_days, self.default_path = mass_quota, repeat_days, default_path
+        self.refused: list[str] = []  # calendar entries `schedule_calendar` could not schedule, and why
 
     # -- creating and scheduling -------------------------------------------------------------------
     def create(self, piece: str, *, at: datetime | None = None, audiences: Sequence[str] | None = None,
@@ -126,6 +127,7 @@ class CampaignService:
     def schedule_calendar(self, start: date, end: date) -> list[Campaign]:
         """A campaign for every calendar date in [start, end]; dates already scheduled are skipped."""
         made: list[Campaign] = []
+        self.refused = []
         for entry in self.library.calendar:
             for when in entry.occurrences(start, end, self.quiet.tz):
                 key = f"{entry.id}@{when.date().isoformat()}"
@@ -134,6 +136,8 @@ class CampaignService:
                                             created_by="calendar", calendar_key=key))
                 except IntegrityError:
                     continue  # scheduled before
+                except CampaignError as exc:  # e.g. the month's 群发 quota: the rest still go in
+                    self.refused.append(f"{key}: {exc}")
         return made
 
     def list(self, limit: int = 50) -> list[Campaign]:
