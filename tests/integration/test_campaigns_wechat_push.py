@@ -30,10 +30,10 @@ CFG = dict(quiet_hours="", tick_seconds=0.2, drains=2, worker_threads=2, wechat_
 
 
 @pytest.fixture
-def push(make_services, sqlite_url):  # type: ignore[no-untyped-def]
+def push(make_services, db_url):  # type: ignore[no-untyped-def]
     """(fake API, services, pusher): the app serves /wechat in safe mode; the fake posts its events there."""
     with FakeWeChatAPI(APP_ID, SECRET) as api:
-        svc = make_services(sqlite_url, wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_app_secret=SECRET,
+        svc = make_services(db_url, wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_app_secret=SECRET,
                             wechat_api_base=api.base_url, wechat_aes_key=AES_KEY)
         with TestClient(create_app(services=svc), raise_server_exceptions=False) as http:
             pusher = WeChatPusher(http, token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe")
