@@ -81,3 +81,33 @@ def test_the_mirror_adopts_a_tag_made_by_hand_and_a_monthly_limit_filters(wx):
     for i in range(5):
         push.send_mass(made, "text", {"content": f"第{i + 1}条"}, f"fg-month-{i}")
     assert [len(j.delivered) for j in api.push.jobs] == [1, 1, 1, 1, 0]  # a 服务号 reaches a person 4 times
+
+
+def test_sync_tags_command_tags_everyone_and_says_what_it_did(wx, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+    from sqlalchemy import insert
+
+    from bot.cli import main as cli
+    from bot.store.models import Subscriber, utcnow
+
+    api, svc, _ = wx
+    now = utcnow()
+    with svc.db.begin() as conn:
+        conn.execute(insert(Subscriber), [
+            {"key": svc.hasher.digest("chat", f"wechat:oCli{i:08d}"), "channel": "wechat",
+             "sealed_chat_id": svc.drafts.encrypt_json(f"oCli{i:08d}"), "audience": "student",
+             "county": "hanyin" if i % 2 else None, "opted_in": True, "reachable": True, "last_interaction": now,
+             "created_at": now, "updated_at": now} for i in range(60)])
+    s = svc.settings
+    for name, value in {"ENVIRONMENT": "test", "DATA_DIR": str(s.data_dir), "DATABASE_URL": s.database_url,
+                        "SECRET_KEY": s.secret_key, "KDF_STRENGTH": "min", "WECHAT_APP_ID": APP_ID,
+                        "WECHAT_APP_SECRET": SECRET, "WECHAT_API_BASE": api.base_url}.items():
+        monkeypatch.setenv(f"FUNDGUARD_{name}", value)
+    monkeypatch.delenv("FUNDGUARD_TELEGRAM_TOKEN", raising=False)
+    result = CliRunner().invoke(cli, ["wechat", "sync-tags", "--rate", "0"])
+    assert result.exit_code == 0, result.output
+    assert "tags created 2, tagged 90, untagged 0" in result.output and "API calls 3" in result.output
+    assert "防非·大学生和应届毕业生" in result.output and "+60" in result.output
+    assert len(api.push.tagged("防非·汉阴县")) == 30
+    again = CliRunner().invoke(cli, ["wechat", "sync-tags"])
+    assert "tagged 0, untagged 0" in again.output and "API calls 0" in again.output
