@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.campaigns.wechat_tags import NOT_A_FOLLOWER
 from bot.store.campaign_models import Campaign, Delivery, WeChatConsent, WeChatMassJob
 from bot.store.models import Subscriber
 
@@ -57,6 +58,7 @@ def check_mass(session: Session, *, piece: str, audiences: list[str], counties: 
         since = when - timedelta(days=repeat_days)
         earlier = session.scalar(select(Campaign.id).where(
             Campaign.piece == piece, Campaign.wechat_path == "mass", Campaign.scheduled_at >= since,
+            Campaign.scheduled_at < when + timedelta(days=repeat_days),
             Campaign.status.not_in(("cancelled", "failed")), Campaign.id != (exclude or -1)).limit(1))
         if earlier is not None:
             raise PolicyError(f"piece {piece!r} already goes by 群发 in campaign {earlier} (within "
@@ -108,10 +110,11 @@ def reach(session: Session, campaign: Campaign, senders: list[str], *, now: date
     dup = already_sent(campaign, now, repeat_days) if not campaign.forced else None
     consent = exists().where(WeChatConsent.subscriber_id == Subscriber.id, WeChatConsent.template_id == template,
                              WeChatConsent.uses_left != 0)
-    cols = [Subscriber.channel, Subscriber.reachable, Subscriber.last_interaction, Subscriber.county,
-            dup if dup is not None else literal(False), consent if template else literal(False)]
+    cols = [Subscriber.channel, Subscriber.reachable, Subscriber.last_error, Subscriber.last_interaction,
+            Subscriber.county, dup if dup is not None else literal(False), consent if template else literal(False)]
+    mass = campaign.wechat_path == "mass"
     out = Reach()
-    for channel, reachable, last, county, was_sent, consented in session.execute(select(*cols).where(*conds)):
+    for channel, reachable, error, last, county, was_sent, consented in session.execute(select(*cols).where(*conds)):
         out.targeted += 1
         last = last if last.tzinfo else last.replace(tzinfo=now.tzinfo)
         recent = now - last < timedelta(hours=window_hours)
@@ -120,8 +123,8 @@ def reach(session: Session, campaign: Campaign, senders: list[str], *, now: date
             why = "web" if channel == "web" else "no_channel"
         elif was_sent:
             why = "already_sent"
-        elif not reachable:
-            why = "blocked"
+        elif not reachable and not (channel == "wechat" and mass and error not in NOT_A_FOLLOWER):
+            why = "blocked"  # (a 群发 still reaches people refused only for the 48-hour window)
         elif channel == "wechat" and campaign.wechat_path == "service" and not recent:
             why = "window"
         elif channel == "wechat" and campaign.wechat_path == "subscribe" and not (recent or consented):

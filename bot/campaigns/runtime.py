@@ -68,7 +68,7 @@ def subscribe_sender(services: Services, cfg: CampaignConfig) -> SubscribeSender
     return SubscribeSender(services.sessions, client.push_api(), client,
                            keyer=lambda openid: hasher.digest("chat", f"wechat:{openid}"),
                            template=cfg.wechat_subscribe_template, fields=parse_fields(cfg.wechat_subscribe_fields),
-                           long_term=cfg.wechat_subscribe_long_term)
+                           long_term=cfg.wechat_subscribe_long_term, window_hours=cfg.wechat_window_hours)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import UTC, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -58,13 +59,17 @@ class SubscribeSender:
     channel = "wechat"
 
     def __init__(self, sessions: sessionmaker[Session], api: SubscribeApi, fallback: Sender, *,
-                 keyer: Callable[[str], str], template: str, fields: dict[str, str], long_term: bool = False) -> None:
+                 keyer: Callable[[str], str], template: str, fields: dict[str, str], long_term: bool = False,
+                 window_hours: int = 48) -> None:
         self._sessions, self._api, self._fallback, self._key = sessions, api, fallback, keyer
+        self._window = timedelta(hours=window_hours)
         self.template, self._fields, self._long_term = template, fields, long_term
 
     async def send(self, chat_id: str, messages: Sequence[Outbound]) -> SendResult:
-        consent = self._take(chat_id)
+        consent, recent = self._take(chat_id)
         if consent is None:
+            if not recent:  # no consent, no window: no call (and the person stays reachable for later)
+                return SendResult("unreachable", error="no_consent")
             result = await self._fallback.send(chat_id, messages)
             return SendResult(result.status, result.retry_after, result.error, via="service")
         try:
@@ -89,21 +94,25 @@ class SubscribeSender:
         parts = {"title": title, "summary": summary, "date": utcnow().strftime("%Y-%m-%d")}
         return {field: {"value": parts.get(what, what)[:20]} for field, what in self._fields.items()}
 
-    def _take(self, openid: str) -> int | None:
-        """Use one acceptance; the subscriber id, or None when there is none to use."""
+    def _take(self, openid: str) -> tuple[int | None, bool]:
+        """Use one acceptance: (the subscriber id, or None when there is none to use; whether the
+        person is inside the customer-service window)."""
         with self._sessions() as session:
-            sid = session.scalar(select(Subscriber.id).where(Subscriber.key == self._key(openid)))
-            if sid is None:
-                return None
+            row = session.execute(select(Subscriber.id, Subscriber.last_interaction).where(
+                Subscriber.key == self._key(openid))).first()
+            if row is None:
+                return None, True  # not a subscriber: WeChat itself enforces the window
+            sid, last = row
+            recent = utcnow() - (last if last.tzinfo else last.replace(tzinfo=UTC)) < self._window
             cond = [WeChatConsent.subscriber_id == sid, WeChatConsent.template_id == self.template,
                     WeChatConsent.uses_left > 0]
             if self._long_term:
                 res = session.execute(select(WeChatConsent.subscriber_id).where(*cond)).first()
-                return sid if res is not None else None
+                return (sid if res is not None else None), recent
             taken = session.execute(update(WeChatConsent).where(*cond).values(
                 uses_left=WeChatConsent.uses_left - 1, updated_at=utcnow()))
             session.commit()
-            return sid if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+            return (sid if taken.rowcount == 1 else None), recent  # type: ignore[attr-defined]
 
     def _give_back(self, subscriber_id: int, *, refused: bool) -> None:
         with self._sessions() as session:

@@ -242,3 +242,8 @@ def test_subscribe_messages_go_to_people_who_accepted_else_customer_service_with
     s = campaign_stats(svc.sessions, cid)
     assert s.via == {"subscribe": 1, "service": 1} and s.total.not_reachable == 1
     assert silent not in [r.body["touser"] for r in api.calls("message/custom/send")]
+    with svc.sessions() as db:  # not marked unreachable: a consent given later still reaches them
+        row = db.execute(select(Subscriber.reachable, Delivery.error).join(
+            Delivery, Delivery.subscriber_id == Subscriber.id).where(
+            Subscriber.key == svc.hasher.digest("chat", f"wechat:{silent}"))).one()
+    assert tuple(row) == (True, "no_consent")
