@@ -247,3 +247,20 @@ def test_subscribe_messages_go_to_people_who_accepted_else_customer_service_with
             Delivery, Delivery.subscriber_id == Subscriber.id).where(
             Subscriber.key == svc.hasher.digest("chat", f"wechat:{silent}"))).one()
     assert tuple(row) == (True, "no_consent")
+
+
+def test_workers_keep_tags_current_as_people_join_and_leave(push):
+    api, svc, pusher = push
+    first = add(svc, 3, audience="civil_servant", counties=False)
+    cfg = CampaignConfig(**{**CFG, "wechat_tag_sync_seconds": 0.3})
+    name = "防非·公务人员"
+
+    def until(check):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 15
+        run_worker(svc, cfg, until=lambda rt: check() or time.monotonic() > deadline, install_signals=False)
+        return check()
+
+    assert until(lambda: api.push.tagged(name) == set(first))  # no campaign needed
+    later = add(svc, 2, first=50, audience="civil_servant", counties=False)
+    assert pusher.say(first[0], "退订") is not None
+    assert until(lambda: api.push.tagged(name) == set(first[1:]) | set(later))
