@@ -115,10 +115,10 @@ def create(piece: str, at: str | None, audiences: tuple[str, ...], counties: tup
                          template=cfg.wechat_subscribe_template)
     if seen.unreachable:
         click.echo(f"warning: {seen.unreachable} of {seen.targeted} targeted subscribers cannot be reached:", err=True)
-        for reason, n in seen.reasons.most_common():
-            click.echo(f"  {n:>7}  {REASONS[reason]}", err=True)
     else:
         click.echo(f"all {seen.targeted} targeted subscribers can be reached")
+    for reason, n in seen.reasons.most_common():
+        click.echo(f"  {n:>7}  {REASONS[reason]}", err=True)
 
 
 @campaign.command("schedule")

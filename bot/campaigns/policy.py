@@ -83,9 +83,10 @@ class Reach:
 
     @property
     def unreachable(self) -> int:
-        return sum(self.reasons.values())
+        return sum(n for why, n in self.reasons.items() if why not in NOTES)
 
 
+NOTES = {"repeat_mass"}  # reached, but worth saying
 REASONS = {
     "web": "on the web chat, which cannot push",
     "no_channel": "on a channel with no configured sender",
@@ -94,6 +95,7 @@ REASONS = {
     "no_consent": "without a 订阅通知 consent and outside the 48-hour window (today)",
     "no_tag": "citywide (no county), so no county tag reaches them by 群发",
     "already_sent": "already got this piece within the repeat period",
+    "repeat_mass": "already got this piece, and a 群发 cannot leave them out: they will get it again",
 }
 
 
@@ -122,7 +124,7 @@ def reach(session: Session, campaign: Campaign, senders: list[str], *, now: date
         if channel not in senders:
             why = "web" if channel == "web" else "no_channel"
         elif was_sent:
-            why = "already_sent"
+            why = "repeat_mass" if channel == "wechat" and mass else "already_sent"
         elif not reachable and not (channel == "wechat" and mass and error not in NOT_A_FOLLOWER):
             why = "blocked"  # (a 群发 still reaches people refused only for the 48-hour window)
         elif channel == "wechat" and campaign.wechat_path == "service" and not recent:

@@ -188,6 +188,8 @@ class CampaignService:
         already = exists().where(Delivery.campaign_id == campaign.id, Delivery.subscriber_id == Subscriber.id)
         state = Subscriber.channel.in_(senders) if senders else literal(False)
         dup = literal(False) if campaign.forced else already_sent(campaign, now, self.repeat_days)
+        if campaign.wechat_path == "mass" and not campaign.forced:  # a 群发 cannot leave anyone out
+            dup = and_(dup, Subscriber.channel != "wechat")
         src = select(
             literal(campaign.id), Subscriber.id, Subscriber.channel, Subscriber.audience, Subscriber.county,
             case((dup, literal("skipped")), (state, literal("pending")), else_=literal("unreachable")),

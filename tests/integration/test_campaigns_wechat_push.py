@@ -265,3 +265,20 @@ def test_workers_keep_tags_current_as_people_join_and_leave(push):
     later = add(svc, 2, first=50, audience="civil_servant", counties=False)
     assert pusher.say(first[0], "退订") is not None
     assert until(lambda: api.push.tagged(name) == set(first[1:]) | set(later))
+
+
+def test_a_mass_send_after_a_customer_service_one_says_who_gets_the_piece_again(push):
+    api, svc, _ = push
+    people = add(svc, 3, audience="elderly", hours_ago=2)
+    cfg = CampaignConfig(**CFG)
+    service = campaign_service(svc, cfg)
+    first = service.create("elderly_family_help", audiences=["elderly"]).id  # customer service
+    run_campaign(svc, cfg, first)
+    assert sorted(r.body["touser"] for r in api.calls("message/custom/send")) == people
+    again = service.create("elderly_family_help", audiences=["elderly"], wechat_path="mass").id
+    seen = service.reach(again, ["wechat"])
+    assert (seen.unreachable, dict(seen.reasons)) == (0, {"repeat_mass": 3})
+    run_campaign(svc, cfg, again)
+    assert sorted(api.push.jobs[0].recipients) == people  # a tag cannot leave them out ...
+    stats = campaign_stats(svc.sessions, again)
+    assert (stats.total.sent, stats.total.already_sent, stats.via) == (3, 0, {"mass": 3})  # ... and says so
