@@ -74,6 +74,8 @@ class Dispatcher:
         if (path == "mass" and self.mass is None) or (path == "subscribe" and self.subscribe is None):
             path = "service"  # no such API here (a test sender): customer-service messages
         if path == "mass":
+            if self.quiet.is_quiet(utcnow()):
+                return RunResult("quiet", 0, (self.quiet.next_open(utcnow()) - utcnow()).total_seconds())
             outcome, wake = self.mass.run(campaign)
             return RunResult(outcome, 0, wake)  # type: ignore[arg-type]
         sender = self.subscribe if path == "subscribe" and self.subscribe is not None else self.senders[channel]

@@ -65,30 +65,37 @@ class MassRunner:
 
     def run(self, campaign: Campaign) -> tuple[str, float]:
         """("done", 0) when every tag was sent or failed; ("later", seconds) to try again."""
-        with self._lock:
-            keys = mass_keys(list(campaign.audiences), list(campaign.counties))
-            report = self.tags.run(only=keys)
-            if report.stopped:
-                return "later", WAIT.get(report.stopped, 60.0)
-            tag_ids = self.tags.ensure_tags(keys)
-            content: tuple[str, dict[str, Any]] | None = None
-            for key in keys:
-                job_id = self._claim(campaign.id, key, tag_ids[key])
-                if job_id is None:
-                    continue
-                try:
-                    content = content or self._content(campaign)
-                    msg_id = self._api.send_mass(tag_ids[key], content[0], content[1], f"fg-c{campaign.id}-{key}")
-                except Exception as exc:
-                    wait = self._refused(campaign.id, job_id, key, _code(exc))
-                    if wait is not None:
-                        return "later", wait
-                    continue
-                self._submitted(campaign.id, job_id, key, msg_id, content[0])
-            if not self._all_closed(campaign.id, keys):
-                return "later", 5.0
-            self._close_rest(campaign.id)
-            return "done", 0.0
+        if not self._lock.acquire(blocking=False):  # another thread here is on it: keep this one free
+            return "later", 5.0
+        try:
+            return self._run(campaign)
+        finally:
+            self._lock.release()
+
+    def _run(self, campaign: Campaign) -> tuple[str, float]:
+        keys = mass_keys(list(campaign.audiences), list(campaign.counties))
+        report = self.tags.run(only=keys)
+        if report.stopped:
+            return "later", WAIT.get(report.stopped, 60.0)
+        tag_ids = self.tags.ensure_tags(keys)
+        content: tuple[str, dict[str, Any]] | None = None
+        for key in keys:
+            job_id = self._claim(campaign.id, key, tag_ids[key])
+            if job_id is None:
+                continue
+            try:
+                content = content or self._content(campaign)
+                msg_id = self._api.send_mass(tag_ids[key], content[0], content[1], f"fg-c{campaign.id}-{key}")
+            except Exception as exc:
+                wait = self._refused(campaign.id, job_id, key, _code(exc))
+                if wait is not None:
+                    return "later", wait
+                continue
+            self._submitted(campaign.id, job_id, key, msg_id, content[0])
+        if not self._all_closed(campaign.id, keys):
+            return "later", 5.0
+        self._close_rest(campaign.id)
+        return "done", 0.0
 
     # -- content ----------------------------------------------------------------------------------
     def _content(self, campaign: Campaign) -> tuple[str, dict[str, Any]]:

@@ -282,3 +282,23 @@ def test_a_mass_send_after_a_customer_service_one_says_who_gets_the_piece_again(
     assert sorted(api.push.jobs[0].recipients) == people  # a tag cannot leave them out ...
     stats = campaign_stats(svc.sessions, again)
     assert (stats.total.sent, stats.total.already_sent, stats.via) == (3, 0, {"mass": 3})  # ... and says so
+
+
+def test_no_mass_send_in_quiet_hours(push):
+    from zoneinfo import ZoneInfo
+
+    from bot.campaigns.runtime import build_runtime
+
+    api, svc, _ = push
+    add(svc, 4, audience="student")
+    here = utcnow().astimezone(ZoneInfo("Asia/Shanghai"))
+    quiet = f"{here - timedelta(hours=1):%H:%M}-{here + timedelta(hours=1):%H:%M}"
+    rt = build_runtime(svc, CampaignConfig(**{**CFG, "quiet_hours": quiet}))
+    try:
+        cid = rt.campaigns.create("student_fake_job", audiences=["student"], wechat_path="mass", force=True).id
+        assert rt.campaigns.start(cid, ["wechat"]) == 4  # as if it had started just before
+        result = rt.dispatcher.run(cid, "wechat", 5.0)
+        assert result.outcome == "quiet" and result.wake_in > 3000
+        assert not api.calls("message/mass/sendall") and not api.calls("tags/members/batchtagging")
+    finally:
+        rt.close()
