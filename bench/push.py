@@ -8,6 +8,10 @@ Reports, per run: achieved rate (overall, and the slowest full minute), 429s rec
 losses counted from what the fake Bot API actually received (per chat id), and the campaign's own stats.
 Bars: at least 28 messages a second sustained, zero duplicates, zero losses.
 Writes bench/results/push-<subscribers>-<workers>w.json.
+
+WeChat: `--wechat-tags N` instead times tagging N WeChat subscribers at the tag API's batch limit (50
+openids a call, FUNDGUARD_CAMPAIGN_WECHAT_TAG_RATE calls a second) against the fake WeChat API, then
+one 群发 per group tag (bench/push_wechat.py); writes bench/results/push-wechat-tags-<N>.json.
 """
 
 from __future__ import annotations
@@ -199,8 +203,18 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds for the workers to start")
     parser.add_argument("--report-every", type=float, default=60.0)
     parser.add_argument("--tmp", default="/tmp/fundguard-bench-push")
+    parser.add_argument("--wechat-tags", type=int, default=0, help="time tagging this many WeChat subscribers")
+    parser.add_argument("--tag-rate", type=float, default=50.0, help="tag API calls a second (0: unpaced)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.wechat_tags:
+        from bench.push_wechat import run_tags
+
+        result = run_tags(args.wechat_tags, args.tag_rate, args.postgres, args.tmp, SECRET)
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+        out = RESULTS / f"push-wechat-tags-{args.wechat_tags}.json"
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        return
     for workers in (int(w) for w in args.workers.split(",")):
         result = run(args.subscribers, workers, args)
         print(json.dumps(result, ensure_ascii=False), flush=True)

@@ -90,21 +90,35 @@ def check() -> None:
 @click.option("--county", "counties", multiple=True, help="county code(s); default: the whole city")
 @click.option("--channel", "channels", multiple=True, type=click.Choice(PUSH_CHANNELS))
 @click.option("--name", default=None)
+@click.option("--wechat-path", type=click.Choice(("service", "mass", "subscribe")), default=None,
+              help="WeChat: customer-service (48 h), 群发 by tag, or 订阅通知 (default FUNDGUARD_CAMPAIGN_WECHAT_PATH)")
+@click.option("--force", is_flag=True, help="send even to people who got this piece within the repeat period")
 def create(piece: str, at: str | None, audiences: tuple[str, ...], counties: tuple[str, ...],
-           channels: tuple[str, ...], name: str | None) -> None:
+           channels: tuple[str, ...], name: str | None, wechat_path: str | None, force: bool) -> None:
     """Schedule a campaign by hand (a time in quiet hours moves to their end)."""
+    from bot.campaigns.policy import REASONS
     from bot.campaigns.runtime import campaign_service
     from bot.campaigns.service import CampaignError
 
     cfg = _config()
-    service = campaign_service(_services(), cfg)
+    svc = _services()
+    service = campaign_service(svc, cfg)
     when = _parse_local(at, cfg.timezone) if at else None
     try:
         c = service.create(piece, at=when, audiences=list(audiences) or None, counties=counties,
-                           channels=channels, name=name)
+                           channels=channels, name=name, wechat_path=wechat_path, force=force)
     except CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"campaign {c.id} scheduled for {_local(c.scheduled_at, cfg.timezone)} ({c.name})")
+    click.echo(f"campaign {c.id} scheduled for {_local(c.scheduled_at, cfg.timezone)} ({c.name}; "
+               f"WeChat path {c.wechat_path})")
+    seen = service.reach(c.id, list(svc.senders), window_hours=cfg.wechat_window_hours,
+                         template=cfg.wechat_subscribe_template)
+    if seen.unreachable:
+        click.echo(f"warning: {seen.unreachable} of {seen.targeted} targeted subscribers cannot be reached:", err=True)
+    else:
+        click.echo(f"all {seen.targeted} targeted subscribers can be reached")
+    for reason, n in seen.reasons.most_common():
+        click.echo(f"  {n:>7}  {REASONS[reason]}", err=True)
 
 
 @campaign.command("schedule")
@@ -125,6 +139,8 @@ def schedule(campaign_id: int | None, at: str | None, from_calendar: bool, days:
         made = service.schedule_calendar(first, first + timedelta(days=days))
         for c in made:
             click.echo(f"campaign {c.id} scheduled for {_local(c.scheduled_at, cfg.timezone)} ({c.name})")
+        for reason in service.refused:
+            click.echo(f"not scheduled: {reason}", err=True)
         click.echo(f"{len(made)} new campaign(s) from the calendar")
         return
     if campaign_id is None or at is None:
@@ -145,7 +161,8 @@ def list_campaigns(limit: int) -> None:
     cfg = _config()
     for c in campaign_service(_services(), cfg).list(limit):
         click.echo(f"{c.id:>5}  {c.status:<9} {_local(c.scheduled_at, cfg.timezone)}  {c.planned:>7}  "
-                   f"{c.piece:<26} {','.join(c.audiences) or 'all'} {','.join(c.counties)}")
+                   f"{c.piece:<26} {c.wechat_path:<9} {','.join(c.audiences) or 'all'} {','.join(c.counties)}"
+                   + (f"  ({c.failure})" if c.failure else ""))
 
 
 @campaign.command("stats")
@@ -191,23 +208,32 @@ def run(campaign_id: int) -> None:
     svc = _services()
     cfg = _config()
     logs.configure(svc.settings.log_level)
-    if not svc.senders:
-        raise click.ClickException("no push channel is configured (FUNDGUARD_TELEGRAM_TOKEN / FUNDGUARD_WECHAT_APP_ID)")
     service = campaign_service(svc, cfg)
     current = service.get(campaign_id)
     if current is None:
         raise click.ClickException(f"no campaign {campaign_id}")
-    if current.status == "scheduled":
+    if current.status in ("scheduled", "failed"):
         try:
             service.reschedule(campaign_id, utcnow())
         except CampaignError as exc:
             raise click.ClickException(str(exc)) from exc
+    if not svc.senders:
+        reason = "no push channel is configured (FUNDGUARD_TELEGRAM_TOKEN / FUNDGUARD_WECHAT_APP_ID)"
+        service.fail(campaign_id, reason)
+        raise click.ClickException(f"campaign {campaign_id} failed and was not started: {reason}. "
+                                   f"Nothing was sent; `campaign run {campaign_id}` tries again.")
 
     def finished(rt) -> bool:  # type: ignore[no-untyped-def]
         c = rt.campaigns.get(campaign_id)
         return c is None or c.status in ("done", "cancelled")
 
-    run_worker(svc, cfg, embedded=True, until=finished)
+    try:
+        run_worker(svc, cfg, embedded=True, until=finished)
+    except Exception as exc:
+        if service.fail(campaign_id, f"campaign run: {type(exc).__name__}: {exc}"):
+            raise click.ClickException(f"campaign {campaign_id} failed before it started ({exc})") from exc
+        raise click.ClickException(f"campaign {campaign_id} stopped ({type(exc).__name__}); it stays "
+                                   "running and `fundguard worker` or `campaign run` resumes it") from exc
     click.echo(f"campaign {campaign_id}: {service.get(campaign_id).status}")  # type: ignore[union-attr]
 
 

@@ -44,3 +44,33 @@ def wechat_menu(dry_run: bool) -> None:
     finally:
         services.db.dispose()
     click.echo(f"menu pushed: {len(menu.items)} buttons, {len(menu.clickable())} actions")
+
+
+@wechat.command("sync-tags")
+@click.option("--rate", type=float, default=None,
+              help="tag API calls a second (default FUNDGUARD_CAMPAIGN_WECHAT_TAG_RATE)")
+def wechat_sync_tags(rate: float | None) -> None:
+    """Tag every WeChat subscriber with their group and county (one tag each); untag those who left.
+
+    Batches of 50, paced; safe to stop and run again (it continues, and a second run changes nothing)."""
+    from bot.campaigns.config import CampaignConfig
+    from bot.campaigns.runtime import tag_sync
+    from bot.cli_campaign import _services
+
+    cfg = CampaignConfig()
+    if rate is not None:
+        cfg.wechat_tag_rate = rate
+    services = _services()
+    try:
+        sync = tag_sync(services, cfg)
+        if sync is None:
+            raise click.ClickException("set FUNDGUARD_WECHAT_APP_ID and FUNDGUARD_WECHAT_APP_SECRET first")
+        report = sync.run()
+    finally:
+        services.db.dispose()
+    for key, n in sorted(report.by_tag.items()):
+        click.echo(f"  {sync.tag_name(key):<24} +{n}")
+    click.echo(f"tags created {report.tags_created}, tagged {report.tagged}, untagged {report.untagged}, "
+               f"not followers {len(report.not_followers)}, API calls {report.calls}, {report.seconds:.1f} s")
+    if report.stopped:
+        raise click.ClickException(f"stopped by WeChat (errcode {report.stopped}); run it again later to continue")

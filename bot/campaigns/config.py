@@ -34,3 +34,16 @@ class CampaignConfig(BaseSettings):
     # A claim whose worker died: "resend" (nobody misses it; a rare duplicate) or "skip" (no duplicate;
     # a rare loss, counted as failed with error "in_doubt").
     in_doubt: Literal["resend", "skip"] = "resend"
+    # A piece goes to one person at most once in this many days (`campaign create --force` overrides).
+    repeat_days: int = 30
+    # WeChat: how a campaign reaches people unless `campaign create --wechat-path` says otherwise:
+    # "service" (customer-service messages, 48-hour window), "mass" (群发 by tag), "subscribe" (订阅通知).
+    wechat_path: Literal["service", "mass", "subscribe"] = "service"
+    wechat_mass_quota: int = 4         # 群发 campaigns a calendar month (a 服务号 reaches a person 4 times)
+    wechat_mass_thumb: str = ""        # a JPEG cover (≤ 64 KB): pieces go by 群发 as an article, else as text
+    wechat_tag_rate: float = 50.0      # tag API calls a second (batches of 50 openids)
+    wechat_tag_sync_seconds: float = 600.0  # workers re-sync WeChat tags this often (0: only before 群发)
+    wechat_subscribe_template: str = ""  # the 订阅通知 template id; empty: no subscribe messages
+    wechat_subscribe_long_term: bool = False  # a 长期订阅 template (government accounts): no use-up
+    # the template's fields: which of them get the piece's title and its one-line summary
+    wechat_subscribe_fields: str = "thing1=title,thing2=summary"

@@ -50,7 +50,7 @@ class DeliveryStore:
         self._now = clock
 
     # -- claiming -------------------------------------------------------------------------------
-    def claim_next(self, campaign_id: int, channel: str, *, scan: int = 20) -> Claim | None:
+    def claim_next(self, campaign_id: int, channel: str, *, scan: int = 20, window: bool = True) -> Claim | None:
         """Claim the next sendable pending row; rows that must not be sent are closed on the way."""
         for _ in range(scan):
             with self._sessions() as session:
@@ -75,7 +75,7 @@ class DeliveryStore:
                     select(Delivery.attempts, Subscriber).join(Subscriber, Subscriber.id == Delivery.subscriber_id)
                     .where(Delivery.id == did)).one()
                 attempts, sub = row
-                verdict = self._verdict(sub, channel, now)
+                verdict = self._verdict(sub, channel, now, window)
                 if verdict is not None:
                     state, error = verdict
                     session.execute(update(Delivery).where(Delivery.id == did).values(
@@ -86,13 +86,16 @@ class DeliveryStore:
                 return Claim(did, sub.id, sub.key, sub.sealed_chat_id, attempts)
         return None
 
-    def _verdict(self, sub: Subscriber, channel: str, now: datetime) -> tuple[str, str | None] | None:
-        """Why this person must not get the message now (checked right before each send), or None."""
+    def _verdict(self, sub: Subscriber, channel: str, now: datetime,
+                 window: bool = True) -> tuple[str, str | None] | None:
+        """Why this person must not get the message now (checked right before each send), or None.
+
+        `window`: WeChat customer-service messages only (the subscribe path checks consent first)."""
         if not sub.opted_in:
             return "unsubscribed", None
         if not sub.reachable:
             return "unreachable", (sub.last_error or "unreachable")[:64]
-        if channel == "wechat" and now - _aware(sub.last_interaction) >= self._window:
+        if window and channel == "wechat" and now - _aware(sub.last_interaction) >= self._window:
             return "unreachable", WECHAT_WINDOW_ERROR
         return None
 
@@ -125,9 +128,9 @@ class DeliveryStore:
             session.commit()
             return res.rowcount == 1  # type: ignore[attr-defined]
 
-    def finish(self, claim: Claim, state: str, error: str | None = None) -> bool:
+    def finish(self, claim: Claim, state: str, error: str | None = None, via: str | None = None) -> bool:
         """Close a claimed row; False if the claim had been taken away (recovered as in doubt)."""
-        extra = {"sent_at": self._now()} if state == "sent" else {}
+        extra: dict[str, object] = {"sent_at": self._now(), "via": via} if state == "sent" else {}
         return self._mark(claim, state=state, error=error[:64] if error else None, **extra)
 
     def release(self, claim: Claim, *, after: float = 0.0, error: str | None = None, count: bool = True) -> bool:

@@ -54,12 +54,15 @@ class Dispatcher:
     def __init__(self, *, store: DeliveryStore, campaigns: CampaignService, library: Library,
                  senders: dict[str, Sender], limits: dict[str, ChannelLimits], runner: AsyncRunner,
                  unseal: Callable[[str], str], quiet: QuietHours, max_attempts: int = 3,
-                 retry_base: float = 2.0, stop: threading.Event | None = None) -> None:
+                 retry_base: float = 2.0, stop: threading.Event | None = None, mass: Any = None,
+                 subscribe: Sender | None = None) -> None:
         self.store, self.campaigns, self.library = store, campaigns, library
         self.senders, self.limits, self.runner = senders, limits, runner
         self._unseal, self.quiet, self.max_attempts = unseal, quiet, max_attempts
         self._retry_base = retry_base  # a failed send is tried again after retry_base ** attempts seconds
         self.stop = stop or threading.Event()
+        self.mass = mass            # bot.campaigns.wechat_mass.MassRunner: the 群发 path
+        self.subscribe = subscribe  # the 订阅通知 path's sender (falls back to customer service)
 
     def run(self, campaign_id: int, channel: str, budget: float) -> RunResult:
         """Send this campaign's messages on `channel` for up to `budget` seconds."""
@@ -67,6 +70,15 @@ class Dispatcher:
         if campaign is None or campaign.status != "running" or channel not in self.senders:
             return RunResult("inactive")
         self.campaigns.touch_drained(campaign_id)
+        path = campaign.wechat_path if channel == "wechat" else channel
+        if (path == "mass" and self.mass is None) or (path == "subscribe" and self.subscribe is None):
+            path = "service"  # no such API here (a test sender): customer-service messages
+        if path == "mass":
+            if self.quiet.is_quiet(utcnow()):
+                return RunResult("quiet", 0, (self.quiet.next_open(utcnow()) - utcnow()).total_seconds())
+            outcome, wake = self.mass.run(campaign)
+            return RunResult(outcome, 0, wake)  # type: ignore[arg-type]
+        sender = self.subscribe if path == "subscribe" and self.subscribe is not None else self.senders[channel]
         message = self.library.pieces[campaign.piece].render(channel, self.library.values)
         deadline = time.monotonic() + budget
         checked, sent = time.monotonic(), 0
@@ -84,7 +96,7 @@ class Dispatcher:
                 checked = now
             if not self.limits[channel].acquire(self.stop, deadline):
                 continue
-            claim = self.store.claim_next(campaign_id, channel)
+            claim = self.store.claim_next(campaign_id, channel, window=path == "service")
             if claim is None:
                 wake = self.store.next_wake(campaign_id, channel)
                 if wake is None:
@@ -94,16 +106,16 @@ class Dispatcher:
                     return RunResult("later", sent, wait)
                 time.sleep(wait)
                 continue
-            sent += self._deliver(claim, channel, message, deadline)
+            sent += self._deliver(claim, channel, message, deadline, sender)
 
-    def _deliver(self, claim: Claim, channel: str, message: Outbound, deadline: float) -> int:
+    def _deliver(self, claim: Claim, channel: str, message: Outbound, deadline: float, sender: Sender) -> int:
         limits = self.limits[channel]
         if not limits.acquire_chat(claim.subscriber_key, self.stop, deadline + 5.0):
             self.store.release(claim, count=False)
             return 0
         try:
             chat_id = str(self._unseal(claim.sealed_chat_id))
-            result = self.runner.run(self.senders[channel].send(chat_id, [message]))
+            result = self.runner.run(sender.send(chat_id, [message]))
         except TimeoutError:
             # the send may have reached the platform: never resend blindly
             self.store.finish(claim, "failed", "timeout")
@@ -111,11 +123,13 @@ class Dispatcher:
             return 0
         except Exception as exc:  # a sender must return a SendResult; anything else counts as failed
             result = SendResult("failed", error=type(exc).__name__)
+        if result.via is None and result.status == "sent":
+            result = SendResult("sent", via="service" if channel == "wechat" else channel)
         return self._record(claim, result, limits)
 
     def _record(self, claim: Claim, result: SendResult, limits: ChannelLimits) -> int:
         if result.status == "sent":
-            if not self.store.finish(claim, "sent"):
+            if not self.store.finish(claim, "sent", via=result.via):
                 log.warning("campaign claim lost", extra={"delivery": claim.delivery_id})
             return 1
         if result.status == "retry":

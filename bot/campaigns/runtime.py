@@ -8,6 +8,7 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.campaigns.config import CampaignConfig
@@ -17,6 +18,9 @@ from bot.campaigns.dispatch import AsyncRunner, Dispatcher
 from bot.campaigns.limits import ChannelLimits, Pauses, make_backend
 from bot.campaigns.quiet import QuietHours
 from bot.campaigns.service import CampaignService
+from bot.campaigns.wechat_mass import MassRunner
+from bot.campaigns.wechat_subscribe import SubscribeSender, parse_fields
+from bot.campaigns.wechat_tags import TagSync
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -32,7 +36,39 @@ def campaign_service(services: Services, cfg: CampaignConfig | None = None) -> C
     cfg = cfg or CampaignConfig()
     counties = [o.code for o in services.offices.counties]
     return CampaignService(services.sessions, load_library(services), QuietHours(cfg.quiet_hours, cfg.timezone),
-                           counties)
+                           counties, mass_quota=cfg.wechat_mass_quota, repeat_days=cfg.repeat_days,
+                           default_path=cfg.wechat_path)
+
+
+def tag_sync(services: Services, cfg: CampaignConfig | None = None) -> TagSync | None:
+    """The WeChat tag mirror, or None when WeChat is not configured."""
+    cfg = cfg or CampaignConfig()
+    push_api = getattr(services.senders.get("wechat"), "push_api", None)
+    if push_api is None:
+        return None
+    names = {o.code: o.area for o in services.offices.counties}
+    return TagSync(services.sessions, push_api(), services.drafts.decrypt_json, names=names,
+                   rate=cfg.wechat_tag_rate)
+
+
+def mass_runner(services: Services, cfg: CampaignConfig, library: Library) -> MassRunner | None:
+    tags = tag_sync(services, cfg)
+    if tags is None:
+        return None
+    thumb = Path(cfg.wechat_mass_thumb).read_bytes() if cfg.wechat_mass_thumb else None
+    return MassRunner(services.sessions, services.senders["wechat"].push_api(),  # type: ignore[attr-defined]
+                      tags, library, thumb=thumb)
+
+
+def subscribe_sender(services: Services, cfg: CampaignConfig) -> SubscribeSender | None:
+    client = services.senders.get("wechat")
+    if client is None or not cfg.wechat_subscribe_template or not hasattr(client, "push_api"):
+        return None
+    hasher = services.hasher
+    return SubscribeSender(services.sessions, client.push_api(), client,
+                           keyer=lambda openid: hasher.digest("chat", f"wechat:{openid}"),
+                           template=cfg.wechat_subscribe_template, fields=parse_fields(cfg.wechat_subscribe_fields),
+                           long_term=cfg.wechat_subscribe_long_term, window_hours=cfg.wechat_window_hours)
 
 
 @dataclass
@@ -74,5 +110,7 @@ def build_runtime(services: Services, cfg: CampaignConfig | None = None) -> Runt
     stop = threading.Event()
     dispatcher = Dispatcher(store=store, campaigns=campaigns, library=campaigns.library, senders=services.senders,
                             limits=limits, runner=runner, unseal=services.drafts.decrypt_json,
-                            quiet=campaigns.quiet, max_attempts=cfg.max_attempts, stop=stop)
+                            quiet=campaigns.quiet, max_attempts=cfg.max_attempts, stop=stop,
+                            mass=mass_runner(services, cfg, campaigns.library),
+                            subscribe=subscribe_sender(services, cfg))
     return Runtime(services, cfg, worker_id, campaigns, store, dispatcher, runner, stop)

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,29 @@ class Scheduler:
 
     def __init__(self, rt: Runtime, actors: Actors) -> None:
         self.rt, self.actors = rt, actors
+        self._tags: threading.Thread | None = None
+        self._tags_at = 0.0
+
+    def sync_tags(self) -> None:
+        """Keep WeChat tags current (joins tagged, leavers untagged) in the background, every few minutes."""
+        mass = self.rt.dispatcher.mass
+        every = self.rt.cfg.wechat_tag_sync_seconds
+        if mass is None or every <= 0 or (self._tags is not None and self._tags.is_alive()):
+            return
+        if time.monotonic() - self._tags_at < every:
+            return
+        self._tags_at = time.monotonic()
+
+        def work() -> None:
+            try:
+                report = mass.tags.run(stop=self.rt.stop)
+                if report.tagged or report.untagged:
+                    log.info("wechat tags synced", extra={"tagged": report.tagged, "untagged": report.untagged})
+            except Exception as exc:  # WeChat or the database away: the next round tries again
+                log.warning("wechat tag sync failed", extra={"error_type": type(exc).__name__})
+
+        self._tags = threading.Thread(target=work, name="wechat-tags", daemon=True)
+        self._tags.start()
 
     def drains_for(self, campaign_id: int) -> None:
         channels = [c for c in self.rt.campaigns.open_channels(campaign_id) if c in self.rt.services.senders]
@@ -56,6 +80,7 @@ class Scheduler:
                 log.info("campaign started", extra={"campaign": campaign_id, "planned": planned})
                 rt.campaigns.touch_drained(campaign_id)
                 self.drains_for(campaign_id)
+        self.sync_tags()
         quiet = rt.campaigns.quiet.is_quiet(utcnow())
         for campaign in rt.campaigns.running():
             if rt.campaigns.finish_if_done(campaign.id):

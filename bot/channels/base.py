@@ -28,6 +28,7 @@ class SendResult:
     status: SendStatus
     retry_after: float | None = None
     error: str | None = None
+    via: str | None = None  # for a sent push: the mechanism used (WeChat: service, subscribe, mass)
 
     @property
     def ok(self) -> bool:

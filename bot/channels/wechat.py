@@ -31,6 +31,7 @@ from bot.store.subscribers import SubscriberRepository
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
+    from bot.channels.wechat_push import WeChatPushApi
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=48)
@@ -183,3 +184,9 @@ class WeChatClient:
             raise WeChatApiError(str(exc.errcode)) from exc
         except requests.RequestException as exc:
             raise WeChatApiError(type(exc).__name__) from exc
+
+    def push_api(self) -> WeChatPushApi:
+        """Tags, uploads, 群发 and 订阅通知 with this client's token (bot/channels/wechat_push.py)."""
+        from bot.channels.wechat_push import WeChatPushApi
+
+        return WeChatPushApi(self._sdk)

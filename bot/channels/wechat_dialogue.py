@@ -7,6 +7,7 @@ shown as a numbered list (so "2" means the second of them) and the pages not yet
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -72,7 +73,7 @@ class WeChatDialogue:
 
     async def answer(self, msg: WeChatMessage) -> Answer:
         """The answer to one message (no pages: reply `success` and say nothing)."""
-        if self._client is not None and msg.event not in ("unsubscribe", "other"):
+        if self._client is not None and msg.event not in ("unsubscribe", "other", "mass_finish", "subscribe_msg"):
             self._client.note_interaction(msg.user)  # what WeChat counts as an interaction
         if msg.kind == "event":
             return await self._event(msg)
@@ -118,7 +119,31 @@ class WeChatDialogue:
             return await self._ask(msg.user, self._menu.on_subscribe, prefix=self._welcome)
         if msg.event == "click":
             return await self._ask(msg.user, self._menu.text_for(msg.event_key))
+        if msg.event in ("mass_finish", "subscribe_msg"):
+            await self._push_event(msg)
         return Answer()  # location reports, menu links, scans, job reports: nothing to say
+
+    async def _push_event(self, msg: WeChatMessage) -> None:
+        """A 群发 job's result, or a person's 订阅通知 answers: recorded for the campaigns. A result may
+        overtake the worker's note of its msg_id by a moment: it is tried again for two seconds."""
+        for _ in range(10):
+            if self._record_push(msg) or msg.event != "mass_finish" or "msg_id" not in msg.extra:
+                return
+            await asyncio.sleep(0.2)
+        log.warning("wechat mass result for an unknown job")
+
+    def _record_push(self, msg: WeChatMessage) -> bool:
+        from bot.campaigns.wechat_mass import record_finish
+        from bot.campaigns.wechat_subscribe import record_consent
+
+        with self._uow() as uow:
+            if msg.event == "mass_finish":
+                done = record_finish(uow.session, msg.extra)
+            else:
+                key = self._engine.conversation_key(Inbound(channel="wechat", user=msg.user))
+                done = record_consent(uow.session, key, msg.extra) > 0
+            uow.commit()
+            return done
 
     def unsubscribe(self, openid: str) -> None:
         """Stop every push to this person at once (they unfollowed the account)."""

@@ -12,7 +12,7 @@ import hmac
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import xmltodict
 from wechatpy import parse_message
@@ -30,7 +30,10 @@ _NONCE = re.compile(r"^[A-Za-z0-9]{1,64}$")
 _ECHO = re.compile(r"^[A-Za-z0-9_=+/.-]{1,128}$")
 _DECLARATION = re.compile(rb"<!\s*(doctype|entity|element|attlist)", re.IGNORECASE)
 _EVENTS = {"subscribe": "subscribe", "subscribe_scan": "subscribe", "unsubscribe": "unsubscribe",
-           "click": "click"}
+           "click": "click", "masssendjobfinish": "mass_finish", "subscribe_msg_popup_event": "subscribe_msg",
+           "subscribe_msg_change_event": "subscribe_msg"}
+_MASS_FIELDS = {"MsgID": "msg_id", "Status": "status", "TotalCount": "total", "FilterCount": "filtered",
+                "SentCount": "sent", "ErrorCount": "errors"}
 
 
 class Rejected(Exception):
@@ -54,6 +57,9 @@ class WeChatMessage:
     media_id: str = ""
     event: str = ""     # subscribe | unsubscribe | click | other (lower case)
     event_key: str = ""
+    # event details: a mass send's result (msg_id, status, counts); 订阅通知 answers (template id →
+    # "accept" | "reject")
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,8 +190,9 @@ def _message(xml: bytes) -> WeChatMessage:
     base = {"user": user, "account": account}
     if kind == "event":
         event = _EVENTS.get(str(getattr(raw, "event", "") or field("Event")).lower(), "other")
-        key = f"{user}:{created}:{event}"
-        return WeChatMessage("event", dedupe_key=key, event=event, event_key=field("EventKey"), **base)
+        extra = _event_extra(raw._data, event)
+        key = f"{user}:{created}:{event}" + (f":{extra['msg_id']}" if extra.get("msg_id") else "")
+        return WeChatMessage("event", dedupe_key=key, event=event, event_key=field("EventKey"), extra=extra, **base)
     key = msg_id or f"{user}:{created}"
     if kind == "text":
         return WeChatMessage("text", dedupe_key=key, text=field("Content"), **base)
@@ -197,3 +204,22 @@ def _message(xml: bytes) -> WeChatMessage:
         text = "\n".join(t for t in (field("Title"), field("Description"), field("Url")) if t)
         return WeChatMessage("link", dedupe_key=key, text=text, **base)
     return WeChatMessage("other", dedupe_key=key, **base)
+
+
+def _event_extra(data: dict, event: str) -> dict[str, str]:
+    """The details of a mass-send result or of a 订阅通知 answer, as short strings."""
+    out: dict[str, str] = {}
+    if event == "mass_finish":
+        for name, key in _MASS_FIELDS.items():
+            value = data.get(name)
+            if isinstance(value, str | int):
+                out[key] = str(value).strip()[:64]
+        if not ascii_digits(out.get("msg_id", "")):
+            out.pop("msg_id", None)
+    elif event == "subscribe_msg":
+        box = data.get("SubscribeMsgPopupEvent") or data.get("SubscribeMsgChangeEvent") or {}
+        items = box.get("List") if isinstance(box, dict) else None
+        for item in items if isinstance(items, list) else [items]:
+            if isinstance(item, dict) and _ID.match(str(item.get("TemplateId") or "")):
+                out[str(item["TemplateId"])] = str(item.get("SubscribeStatusString") or "")[:16].lower()
+    return out

@@ -1,8 +1,9 @@
 """A fake WeChat platform on localhost: the API server the bot calls, and the pusher that calls the bot.
 
 `FakeWeChatAPI` is a real HTTP server in a thread speaking the official account API's wire format
-(GET /cgi-bin/token, POST /cgi-bin/message/custom/send, GET /cgi-bin/media/get, POST /cgi-bin/menu/create),
-checking access tokens as WeChat does (40001 for an unknown one), recording every request, and
+(GET /cgi-bin/token, POST /cgi-bin/message/custom/send, GET /cgi-bin/media/get, POST /cgi-bin/menu/create;
+tags, media upload, 群发 and 订阅通知 in `api.push`, see tests/fakes/wechat_push.py), checking access
+tokens as WeChat does (40001 for an unknown one), recording every request, and
 answering scripted errcodes on demand:
 
     with FakeWeChatAPI(app_id, secret) as api:   # settings: wechat_api_base=api.base_url
@@ -29,6 +30,8 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
+from tests.fakes.wechat_push import MULTIPART, FakePush
+
 INVALID_TOKEN = {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
 
 
@@ -49,6 +52,7 @@ class FakeWeChatAPI:
         self.requests: list[Recorded] = []
         self.media: dict[str, tuple[bytes, str]] = {}
         self.tokens: set[str] = set()
+        self.push = FakePush()
         self._failures: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -100,21 +104,21 @@ class FakeWeChatAPI:
     # -- the API ----------------------------------------------------------------------------------
     def answer(self, method: str, endpoint: str, query: dict[str, str], raw: bytes) -> tuple[int, str, bytes]:
         body: Any = None
-        if raw:
+        if raw and endpoint not in MULTIPART:
             try:
                 body = json.loads(raw.decode("utf-8"))
             except ValueError:
                 body = None
         record = Recorded(method, endpoint, query, body)
-        status, ctype, out = self._answer(endpoint, query, body, bool(raw))
+        status, ctype, out = self._answer(endpoint, query, body, raw)
         if ctype.startswith("application/json"):
             record.errcode = int(json.loads(out).get("errcode", 0))
         with self._lock:
             self.requests.append(record)
         return status, ctype, out
 
-    def _answer(self, endpoint: str, query: dict[str, str], body: Any, had_body: bool) -> tuple[int, str, bytes]:
-        if had_body and body is None:
+    def _answer(self, endpoint: str, query: dict[str, str], body: Any, raw: bytes) -> tuple[int, str, bytes]:
+        if raw and body is None and endpoint not in MULTIPART:
             return _json({"errcode": 47001, "errmsg": "data format error"})
         with self._lock:
             queued = self._failures.get(endpoint) if query.get("access_token") in self.tokens else None
@@ -139,6 +143,9 @@ class FakeWeChatAPI:
             if not isinstance(body, dict):
                 return _json({"errcode": 44002, "errmsg": "empty post data"})
             return _json({"errcode": 0, "errmsg": "ok"})
+        pushed = self.push.answer(endpoint, query, body, raw)
+        if pushed is not None:
+            return _json(pushed)
         return _json({"errcode": 48001, "errmsg": "api unauthorized"}, 404)
 
 
