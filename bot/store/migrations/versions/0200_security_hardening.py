@@ -8,7 +8,7 @@ office keyrings
 - tip_seals.key_fp: which office key a part was sealed to (a short fingerprint of the public key).
 
 Revision ID: 0200
-Revises: 0004
+Revises: 0100
 """
 import secrets
 
