@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     tip_retention_days: int = 365
     tips_per_day: int = 5
     tips_per_address_per_day: int = 20
+    # POST /api/chat: messages a minute per user id and per client address (0: no limit).
+    chat_per_user_per_minute: int = 30
+    chat_per_address_per_minute: int = 300
+    # Proxies whose X-Forwarded-For names the real client (comma-separated IPs or CIDRs, `*` for any);
+    # empty: the peer's own address is the client's, and X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
     notify_wecom_url: str = ""
     notify_smtp_host: str = ""
     notify_smtp_port: int = 25
