@@ -169,6 +169,9 @@ def test_a_reply_reaches_the_tipster_through_the_receipt(console):  # noqa: F811
     assert post(client, f"/console/tips/{tip_id}/reply", text="请问合同上盖的是哪个公章？").status_code == 303
     body = say(client, "somebody-else", f"查询 {receipt}")
     assert "请问合同上盖的是哪个公章？" in body["replies"][0]["text"]
+    assert "已送达" not in client.get(f"/console/tips/{tip_id}").text
+    assert "请问合同上盖的是哪个公章？" in say(client, "somebody-else", f"查询 {receipt}")["replies"][0]["text"]
+    say(client, "somebody-else", "我看到了")
     assert "请问合同上盖的是哪个公章？" not in say(client, "somebody-else", f"查询 {receipt}")["replies"][0]["text"]
     assert "请问合同上盖的是哪个公章？" not in all_rows_text(svc)
     assert "已送达" in client.get(f"/console/tips/{tip_id}").text
