@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,6 +21,7 @@ from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from bot.textnorm import ascii_digits
 from webhook.chat import router as chat_router
+from webhook.chat_image import router as chat_image_router
 from webhook.console import router as console_router
 from webhook.errors import describe_validation_error
 from webhook.ops import router as ops_router
@@ -166,6 +167,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    @app.post("/", include_in_schema=False)
+    async def no_script() -> RedirectResponse:
+        # The page's form posts here only when chat.js did not run: the message is dropped, never put
+        # into a URL or a log, and the person is sent back to the page (which says to enable JavaScript).
+        return RedirectResponse("/", 303)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         """Liveness: the process is up."""
@@ -173,6 +180,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(chat_router)
+    app.include_router(chat_image_router)
     # --- further routers (one line each: WeChat, Telegram, console, metrics) ---
     app.include_router(console_router)
     app.include_router(telegram_router)
