@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For names the real client (comma-separated IPs or CIDRs, `*` for any);
     # empty: the peer's own address is the client's, and X-Forwarded-For is ignored.
     trusted_proxies: str = ""
+    # The time zone of every time shown to staff (console, exports, CLI); stored times are UTC.
+    timezone: str = "Asia/Shanghai"
     notify_wecom_url: str = ""
     notify_smtp_host: str = ""
     notify_smtp_port: int = 25
@@ -67,6 +69,17 @@ class Settings(BaseSettings):
     telegram_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base: str = "https://api.telegram.org/bot"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:

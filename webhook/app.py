@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,6 +23,7 @@ from bot.textnorm import ascii_digits
 from webhook.chat import router as chat_router
 from webhook.chat_image import router as chat_image_router
 from webhook.console import router as console_router
+from webhook.console.context import error_page as console_error_page
 from webhook.errors import describe_validation_error
 from webhook.ops import router as ops_router
 from webhook.telegram import router as telegram_router
@@ -154,7 +155,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return JSONResponse({"error": message, "detail": message}, status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path == "/console" or request.url.path.startswith("/console/"):
+            return console_error_page(request, exc.status_code)  # staff get a page, not JSON
         return JSONResponse({"error": str(exc.detail), "detail": exc.detail}, exc.status_code,
                             headers=getattr(exc, "headers", None))
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from bot.staff.labels import LOCAL_TZ
+from bot.staff.labels import zone
 from bot.store.console_models import TipCase
 from bot.store.models import Tip
 
@@ -25,7 +25,7 @@ class QueueFilter:
 
 
 def local_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, LOCAL_TZ).astimezone(UTC)
+    return datetime.combine(day, time.min, zone()).astimezone(UTC)
 
 
 def scoped(query: Select, offices: frozenset[str] | None) -> Select:

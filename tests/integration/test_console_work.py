@@ -221,9 +221,9 @@ def test_monthly_report_and_risk_ledger_exports(console):  # noqa: F811
     assert client.get("/console/reports").status_code == 403
     assert post(client, "/console/reports/monthly", month="2020-01", kind="csv").status_code == 403
     sign_in(client, "sq-rboss", boss)
-    from bot.staff.labels import LOCAL_TZ
+    from bot.staff.labels import zone
 
-    month = utcnow().astimezone(LOCAL_TZ).strftime("%Y-%m")
+    month = utcnow().astimezone(zone()).strftime("%Y-%m")
     locked = post(client, "/console/reports/monthly", month=month, kind="csv")
     rows = [line.split(",") for line in locked.content.decode("utf-8-sig").strip().splitlines()]
     assert rows[0][:4] == ["序号", "线索编号", "收到时间", "县区"]
