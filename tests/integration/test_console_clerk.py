@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from bot.staff.labels import fmt, use_zone
 from bot.store.models import Tip
+from tests.integration.test_chat_api import say
 from tests.integration.test_console_security import (
     add_staff,
     console,  # noqa: F401  (fixture)
@@ -20,10 +21,9 @@ from tests.integration.test_console_security import (
     unlock,
 )
 from tests.integration.test_console_work import post
-from tests.integration.test_chat_api import say
 
-ANSWERS = {"region": "石泉县", "subject": "石泉县鑫农生态合作社", "description": "入股一万每年分红两千，保本保息，还拉亲戚入股",
-           "amount": "二十万左右", "participants": "三十多人", "evidence": "跳过", "contact": "匿名", "confirm": "确认"}
+ANSWERS = {"region": "石泉县", "subject": "石泉县鑫农生态合作社",
+           "description": "入股一万每年分红两千，保本保息，还拉亲戚入股", "amount": "二十万左右", "participants": "三十多人", "evidence": "跳过", "contact": "匿名", "confirm": "确认"}
 
 
 def file_tip(client, user: str) -> None:  # type: ignore[no-untyped-def]
