@@ -23,7 +23,8 @@ from tests.integration.test_console_security import (
 from tests.integration.test_console_work import post
 
 ANSWERS = {"region": "石泉县", "subject": "石泉县鑫农生态合作社",
-           "description": "入股一万每年分红两千，保本保息，还拉亲戚入股", "amount": "二十万左右", "participants": "三十多人", "evidence": "跳过", "contact": "匿名", "confirm": "确认"}
+           "description": "入股一万每年分红两千，保本保息，还拉亲戚入股", "amount": "二十万左右",
+           "participants": "三十多人", "evidence": "跳过", "contact": "匿名", "confirm": "确认"}
 
 
 def file_tip(client, user: str) -> None:  # type: ignore[no-untyped-def]
