@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # The time zone of every time shown to staff (console, exports, CLI); stored times are UTC.
     timezone: str = "Asia/Shanghai"
+    # The console marks a tip overdue: new and not acted on after this many days, or open and not updated.
+    console_first_action_days: int = 3
+    console_open_days: int = 30
     notify_wecom_url: str = ""
     notify_smtp_host: str = ""
     notify_smtp_port: int = 25

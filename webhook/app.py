@@ -157,7 +157,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path == "/console" or request.url.path.startswith("/console/"):
-            return console_error_page(request, exc.status_code)  # staff get a page, not JSON
+            # staff get a page, not JSON
+            return console_error_page(request, exc.status_code, getattr(exc, "headers", None))
         return JSONResponse({"error": str(exc.detail), "detail": exc.detail}, exc.status_code,
                             headers=getattr(exc, "headers", None))
 

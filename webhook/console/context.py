@@ -63,6 +63,8 @@ class ConsoleState:
     keyring: KeyRing
     env: Environment
     flashes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # per session: tips whose subject the queue has shown (audited once per session, not per page view)
+    queue_seen: dict[str, set[int]] = field(default_factory=dict)
 
 
 def state(request: Request) -> ConsoleState:
@@ -111,6 +113,8 @@ class Ctx:
     def flash(self, message: str, level: str = "ok") -> None:
         if len(self.st.flashes) > MAX_FLASHES:  # messages never shown (sessions gone) do not pile up
             self.st.flashes.clear()
+        if len(self.st.queue_seen) > MAX_FLASHES:  # sessions gone: their next showing is audited again
+            self.st.queue_seen.clear()
         self.st.flashes.setdefault(self.current.session_id, []).append((level, message))
 
     def people(self) -> dict[str, str]:
@@ -165,11 +169,13 @@ def render_public(request: Request, name: str, status: int = 200, **values: Any)
     return HTMLResponse(html, status)
 
 
-def error_page(request: Request, status: int) -> Response:
+def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
     """An address under /console that has no page (or not for this method): a page saying so, in Chinese."""
     message = "没有这个页面。请从线索队列进入。" if status == 404 else \
         "这个页面不能这样打开。" if status == 405 else BAD_REQUEST
-    return _secure(render_public(request, "error.html", status, message=message))
+    response = render_public(request, "error.html", status, message=message)
+    response.headers.update(headers or {})
+    return _secure(response)
 
 
 def safe_next(target: str | None) -> str:
