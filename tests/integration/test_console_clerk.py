@@ -102,3 +102,112 @@ def test_an_unknown_console_address_gets_a_page(console):  # noqa: F811
     r = client.put("/console/", follow_redirects=False)
     assert r.status_code == 405 and r.headers["content-type"].startswith("text/html")
     assert client.get("/api/nothing").headers["content-type"].startswith("application/json")  # the API stays JSON
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+def _queue_setup(client, svc):  # type: ignore[no-untyped-def]
+    """Three tips: two about the same cooperative (one written differently), one old and untouched."""
+    for user, subject in (("q-1", "石泉县鑫农生态合作社"), ("q-2", "养老公寓项目"), ("q-3", "鑫农生态专业合作社")):
+        ANSWERS_Q = {**ANSWERS, "subject": subject}
+        body = say(client, user, "我要举报")
+        while body["expects"]:
+            body = say(client, user, ANSWERS_Q[body["expects"]])
+    first = last_tip_id(svc) - 2
+    with svc.uow() as uow:
+        uow.session.execute(update(Tip).where(Tip.id == first + 1).values(
+            created_at=datetime(2025, 1, 2, 3, 4), updated_at=datetime(2025, 1, 2, 3, 4)))
+        uow.commit()
+    return first, first + 1, first + 2
+
+
+def rows_of(html: str) -> list[int]:
+    import re
+
+    return [int(m) for m in re.findall(r'<tr class="[^"]*" data-tip="(\d+)"', html)]
+
+
+def test_the_queue_shows_subjects_only_when_unlocked_and_audits_each_once(console):  # noqa: F811
+    from tests.integration.test_console_security import audit
+
+    client, svc = console
+    a, old, b = _queue_setup(client, svc)
+    add_staff(svc, "sq-q", "shiquan")
+    sign_in(client, "sq-q")
+    assert "鑫农" not in client.get("/console/").text
+    unlock(client)
+    page = client.get("/console/").text
+    assert "石泉县鑫农生态合作社" in page and "养老公寓项目" in page
+    client.get("/console/")
+    queue_opens = [row for row in audit(svc, "open") if row[2] == "队列显示涉及主体"]
+    assert sorted(tip for _, tip, _ in queue_opens) == [a, old, b]  # once each, not once per view
+
+
+def test_search_sort_and_overdue(console):  # noqa: F811
+    client, svc = console
+    a, old, b = _queue_setup(client, svc)
+    add_staff(svc, "sq-s", "shiquan")
+    sign_in(client, "sq-s")
+    locked = client.get("/console/", params={"q": "鑫农"}).text
+    assert "解锁本单位密钥后才能按内容搜索" in locked
+    assert rows_of(client.get("/console/", params={"q": f"#{old}"}).text) == [old]
+    unlock(client)
+    assert sorted(rows_of(client.get("/console/", params={"q": "鑫农"}).text)) == [a, b]
+    assert rows_of(client.get("/console/", params={"q": "养老 公寓"}).text) == [old]
+    assert rows_of(client.get("/console/", params={"sort": "oldest"}).text) == [old, a, b]
+    assert rows_of(client.get("/console/", params={"sort": "newest"}).text) == [b, a, old]
+    page = client.get("/console/").text
+    assert page.count("逾期 · 超过3天未处理") == 1 and f'class=" overdue" data-tip="{old}"' in page
+    assert rows_of(client.get("/console/", params={"overdue": "1"}).text) == [old]
+
+
+def test_a_handler_takes_a_tip_and_cannot_take_anothers(console):  # noqa: F811
+    client, svc = console
+    a, old, b = _queue_setup(client, svc)
+    add_staff(svc, "sq-h1", "shiquan")
+    add_staff(svc, "sq-h2", "shiquan")
+    sign_in(client, "sq-h1")
+    assert client.get("/console/").text.count("领取") == 3
+    assert post(client, f"/console/tips/{old}/take", back="queue").status_code == 303
+    page = client.get("/console/").text
+    assert page.count("领取") == 2 and "Sq-H1" in page
+    assert rows_of(client.get("/console/", params={"overdue": "1"}).text) == []  # acted on: no longer overdue
+    sign_in(client, "sq-h2")
+    post(client, f"/console/tips/{old}/take")
+    assert "已有承办人" in client.get(f"/console/tips/{old}").text
+    add_staff(svc, "hb-h", "hanbin")
+    sign_in(client, "hb-h")
+    assert post(client, f"/console/tips/{a}/take").status_code == 404  # another county's tip
+
+
+def test_duplicates_are_found_and_merged(console):  # noqa: F811
+    client, svc = console
+    a, old, b = _queue_setup(client, svc)
+    add_staff(svc, "sq-d", "shiquan")
+    sign_in(client, "sq-d")
+    assert client.get("/console/duplicates").status_code == 403  # needs the key
+    unlock(client)
+    page = client.get("/console/duplicates").text
+    assert page.count('class="card dup-group"') == 1 and f'data-tip="{a}"' in page and f'data-tip="{b}"' in page
+    assert f'data-tip="{old}"' not in page
+    assert post(client, f"/console/tips/{b}/merge", into=str(a)).status_code == 303
+    with svc.uow() as uow:
+        assert uow.session.get(Tip, b).status == "closed" and uow.session.get(Tip, a).status == "new"
+    merged = client.get(f"/console/tips/{b}").text
+    assert f"并入 <a href=\"/console/tips/{a}\">#{a}</a>" in merged and f"已并入#{a}办理" in merged
+    assert f"并入了 <a href=\"/console/tips/{b}\">#{b}</a>" in client.get(f"/console/tips/{a}").text
+    assert "没有发现疑似重复" in client.get("/console/duplicates").text
+    post(client, f"/console/tips/{b}/merge", into=str(a))
+    assert "已经办结" in client.get("/console/duplicates").text
+
+
+def test_the_print_view(console):  # noqa: F811
+    client, svc = console
+    a, _, _ = _queue_setup(client, svc)
+    add_staff(svc, "sq-p", "shiquan")
+    sign_in(client, "sq-p")
+    locked = client.get(f"/console/tips/{a}/print").text
+    assert "内容已加密" in locked and "石泉县鑫农生态合作社" not in locked
+    unlock(client)
+    page = client.get(f"/console/tips/{a}/print").text
+    assert "石泉县鑫农生态合作社" in page and "约 30 人" in page and "承办人签字" in page
+    assert 'action="/console/tips' not in page and "打印人：Sq-P" in page  # no forms, who printed it
