@@ -61,6 +61,8 @@ def test_the_tip_page_in_one_zone_with_whole_labels_names_and_head_count(console
     sign_in(client, "sq-boss", boss)
     audit = client.get("/console/audit").text
     assert "Sq-Clerk（sq-clerk）" in audit and "新收到 → 核查中" in audit and "checking" not in audit
+    by_name = client.get("/console/audit", params={"actor": "Sq-Clerk"}).text
+    assert "Sq-Clerk（sq-clerk）" in by_name and "Sq-Boss（sq-boss）" not in by_name.split('id="audit"')[1]
 
 
 def test_the_zone_is_a_setting():
