@@ -61,8 +61,35 @@
     btn.addEventListener("click", function () { copyCode(code, codeEl, btn); });
     row.append(codeEl, btn);
     box.append(row, el("p", "receipt-note", "请保存好回执码，凭它查询进度，不需要提供身份。本页会在这台设备上保留它，" +
-      "直到您点“清除记录”。"));
+      "直到您点“清除记录”。用的是别人的手机？抄下回执码后请点“清除记录”。"));
     return box;
+  }
+
+  /* "朗读": the browser reads one answer aloud in zh-CN; one at a time, a second tap stops it. */
+  var SPEAK = "▶ 朗读", STOP = "■ 停止";
+  function speakButton(text, log) {
+    var btn = el("button", "speak", SPEAK);
+    btn.type = "button";
+    btn.setAttribute("aria-label", "朗读这条回复");
+    btn.addEventListener("click", function () {
+      var on = btn.classList.contains("speaking");
+      Array.prototype.forEach.call(log.querySelectorAll(".speak.speaking"), function (x) {
+        x.classList.remove("speaking"); x.textContent = SPEAK;
+      });
+      if (on) { window.FundGuardLib.stopSpeaking(); return; }
+      btn.classList.add("speaking");
+      btn.textContent = STOP;
+      window.FundGuardLib.speak(text, function () { btn.classList.remove("speaking"); btn.textContent = SPEAK; });
+    });
+    return btn;
+  }
+
+  /* A sent picture: a small preview while the page is open; after a reload only the words. */
+  function pictureBubble(preview) {
+    var b = el("div", "msg user picture");
+    if (preview) { var img = b.appendChild(el("img")); img.src = preview; img.alt = "您发送的图片"; }
+    b.appendChild(el("span", "", "[已发送一张图片]"));
+    return b;
   }
 
   function serverMessage(data) {
@@ -83,5 +110,8 @@
     return "发送失败，请稍后再试。" + (msg ? "\n（" + msg + "）" : "");
   }
 
-  window.FundGuardLib.view = { el: el, fillText: fillText, receiptBox: receiptBox, errorText: errorText };
+  window.FundGuardLib.view = {
+    el: el, fillText: fillText, receiptBox: receiptBox, errorText: errorText, speakButton: speakButton,
+    pictureBubble: pictureBubble
+  };
 }());

@@ -56,24 +56,8 @@
     function addBubble(kind, text) {
       var b = log.appendChild(el("div", "msg " + kind));
       if (kind === "bot") V.fillText(b, text); else b.textContent = text;
-      if (kind === "bot" && L.canSpeak) {
-        var speakBtn = b.appendChild(el("button", "speak", "▶ 朗读"));
-        speakBtn.type = "button";
-        speakBtn.setAttribute("aria-label", "朗读这条回复");
-        speakBtn.addEventListener("click", function () { readAloud(speakBtn, text); });
-      }
+      if (kind === "bot" && L.canSpeak) b.appendChild(V.speakButton(text, log));
       return b;
-    }
-
-    function readAloud(btn, text) {
-      var on = btn.classList.contains("speaking");
-      Array.prototype.forEach.call(log.querySelectorAll(".speak.speaking"), function (x) {
-        x.classList.remove("speaking"); x.textContent = "▶ 朗读";
-      });
-      if (on) { L.stopSpeaking(); return; }
-      btn.classList.add("speaking");
-      btn.textContent = "■ 停止";
-      L.speak(text, function () { btn.classList.remove("speaking"); btn.textContent = "▶ 朗读"; });
     }
 
     function addButtons(labels) {
@@ -100,13 +84,6 @@
       });
     }
 
-    function addPicture(preview) {
-      var b = log.appendChild(el("div", "msg user picture"));
-      if (preview) { var img = b.appendChild(el("img")); img.src = preview; img.alt = "您发送的图片"; }
-      b.appendChild(el("span", "", "[已发送一张图片]"));
-      return b;
-    }
-
     /* One item of the kept conversation, drawn; `record` also stores it. */
     function draw(item, record) {
       var node = null;
@@ -117,7 +94,7 @@
       } else if (item.k === "r" && typeof item.c === "string") {
         node = log.appendChild(V.receiptBox(item.c));
       } else if (item.k === "i") {
-        node = addPicture(record ? item.preview : null);
+        node = log.appendChild(V.pictureBubble(record ? item.preview : null));
       } else if (item.k === "d") {
         node = log.appendChild(el("div", "divider", "新对话"));
       }
