@@ -58,3 +58,15 @@ def test_the_readme_command_table_names_every_command_group():
     table = readme.split("## The `fundguard` command")[1].split("\n## ")[0]
     listed = set(re.findall(r"^fundguard (\w[\w-]*)", table, re.M))
     assert set(cli.commands) <= listed, f"missing from the README: {sorted(set(cli.commands) - listed)}"
+
+
+def test_serve_refuses_a_trusted_proxy_that_is_no_address(monkeypatch, tmp_path):
+    from bot.cli import trusted_proxies
+
+    _env(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("FUNDGUARD_TRUSTED_PROXIES", "10.0.0.5, nginx")
+    result = CliRunner().invoke(cli, ["serve", "--port", "1"])
+    assert result.exit_code == 2 and "'nginx' is not an IP address or network" in result.output
+    assert not (tmp_path / "x.db").exists()  # refused before anything started
+    assert trusted_proxies(" 127.0.0.1, 172.16.0.0/12 ,,") == ["127.0.0.1", "172.16.0.0/12"]
+    assert trusted_proxies("") == []
