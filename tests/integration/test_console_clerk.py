@@ -139,6 +139,7 @@ def test_the_queue_shows_subjects_only_when_unlocked_and_audits_each_once(consol
     unlock(client)
     page = client.get("/console/").text
     assert "石泉县鑫农生态合作社" in page and "养老公寓项目" in page
+    assert f"疑似重复：#{b}" in page and f"疑似重复：#{a}" in page and page.count("疑似重复：") == 2
     client.get("/console/")
     queue_opens = [row for row in audit(svc, "open") if row[2] == "队列显示涉及主体"]
     assert sorted(tip for _, tip, _ in queue_opens) == [a, old, b]  # once each, not once per view

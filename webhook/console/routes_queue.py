@@ -101,9 +101,13 @@ def queue_page(request: Request, ctx: Ctx = Console) -> HTMLResponse:
     names = {a.id: a.display_name for a in ctx.st.kit.directory.list(ctx.session, ctx.scope)}
     late = {tip.id: why for tip, case in rows if (why := worklist.overdue(tip, case, f.deadlines))}
     query = {k: v for k, v in request.query_params.items() if k != "page"}
+    shown = subjects(ctx, [t for t, _ in rows])
+    open_ids = {t.id for t, _ in rows if t.status in worklist.OPEN}
+    alike = {i: [j for j in group if j != i] for group in
+             worklist.duplicate_groups({i: s for i, s in shown.items() if i in open_ids}) for i in group}
     return ctx.render("queue.html", rows=rows, total=total, counts=counts, f=f, names=names, page=page_no,
                       pages=max(1, -(-total // PAGE)), query=query, statuses=STATUS_LABELS, text=text, note=note,
-                      subjects=subjects(ctx, [t for t, _ in rows]), late=late, orders=worklist.ORDERS,
+                      subjects=shown, alike=alike, late=late, orders=worklist.ORDERS,
                       can_take={t.id for t, c in rows if roles.can_work(ctx.staff, t, ctx.city)
                                 and not (c and c.assigned_to) and t.status in worklist.OPEN})
 
