@@ -68,9 +68,16 @@ class ChatResponse(BaseModel):
 def chat_limits(request: Request) -> ChatLimits:
     limits = getattr(request.app.state, "chat_limits", None)
     if limits is None:
-        settings = request.app.state.services.settings
-        limits = request.app.state.chat_limits = ChatLimits(settings.chat_per_user_per_minute,
-                                                            settings.chat_per_address_per_minute)
+        services = request.app.state.services
+        settings = services.settings
+        redis = None
+        if settings.redis_url:
+            from redis.asyncio import Redis
+
+            redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        limits = request.app.state.chat_limits = ChatLimits(
+            settings.chat_per_user_per_minute, settings.chat_per_address_per_minute, redis=redis,
+            keyer=services.hasher.digest)
     return limits
 
 
@@ -80,7 +87,7 @@ async def chat(body: ChatRequest, request: Request) -> Any:
     """Send one message to the bot and get its replies."""
     services = request.app.state.services
     address = request.client.host if request.client else None
-    refused = chat_limits(request).check(body.user, address)
+    refused = await chat_limits(request).check(body.user, address)
     if refused is not None:
         return refused
     turn = await services.engine.handle(to_inbound(body.user, body.text, address))

@@ -43,7 +43,7 @@ async def chat_image(request: Request,
     if not is_picture(data):
         return _refuse(415, "image: not a JPEG, PNG or WebP picture")
     address = request.client.host if request.client else None
-    refused = chat_limits(request).check(user, address)
+    refused = await chat_limits(request).check(user, address)
     if refused is not None:
         return refused
     inbound = Inbound(channel="web", user=user, kind="image", media=data, address=address)

@@ -1,22 +1,25 @@
-"""Per-user and per-address limits on POST /api/chat: a sliding window in this process's memory.
+"""Per-user and per-address limits on POST /api/chat.
 
 A flood from one person (or one address) gets a clear 429 before the engine runs. The address is the
 real client's: `fundguard serve` takes it from X-Forwarded-For only when the peer is a trusted proxy
-(FUNDGUARD_TRUSTED_PROXIES). Counts live in each process, so with `--workers N` an address can get up to
-N times the limit; the limits stop floods, not careful accounting (that is the database's job for tips
-and receipt checks).
+(FUNDGUARD_TRUSTED_PROXIES). With FUNDGUARD_REDIS_URL the counts are shared by every worker (a one-minute
+window per keyed hash of the user or address); without it, or while Redis does not answer, each process
+counts on its own in a sliding window, so with `--workers N` a sender may get up to N times the limit.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.responses import JSONResponse
 
 TOO_FAST = "您发得太快了，请休息一下，{wait}秒后再发。"
+log = logging.getLogger(__name__)
 
 
 class SlidingWindow:
@@ -55,21 +58,64 @@ class SlidingWindow:
                 del self._hits[key]
 
 
+class RedisWindow:
+    """At most `limit` hits per key in each `window`-second slot, counted in Redis (shared by all workers)."""
+
+    def __init__(self, client: Any, prefix: str, limit: int, window: int = 60,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.client, self.prefix, self.limit, self.window, self.clock = client, prefix, limit, window, clock
+
+    async def take(self, key: str) -> float:
+        """Count one hit; the seconds to wait when it is over the limit (0: allowed)."""
+        if self.limit <= 0:
+            return 0.0
+        now = self.clock()
+        slot = int(now // self.window)
+        name = f"{self.prefix}:{key}:{slot}"
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, self.window + 5)
+            count, _ = await pipe.execute()
+        return 0.0 if count <= self.limit else (slot + 1) * self.window - now
+
+
 class ChatLimits:
     def __init__(self, per_user: int, per_address: int, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, redis: Any = None,
+                 keyer: Callable[[str, str], str] = lambda kind, value: f"{kind}:{value}") -> None:
         self.users = SlidingWindow(per_user, window, clock)
         self.addresses = SlidingWindow(per_address, window, clock)
+        self.keyer = keyer  # the app's keyed hash: Redis never holds a user id or an address
+        self.shared = None if redis is None else (RedisWindow(redis, "fundguard:chat:user", per_user),
+                                                  RedisWindow(redis, "fundguard:chat:addr", per_address))
+        self._warned = False
 
-    def check(self, user: str, address: str | None) -> JSONResponse | None:
+    async def check(self, user: str, address: str | None) -> JSONResponse | None:
         """None when the message may go on (and it is counted); otherwise the 429 to answer."""
-        wait = max(self.users.wait(user), self.addresses.wait(address) if address else 0.0)
+        wait = await self._shared_wait(user, address) if self.shared else None
+        if wait is None:  # no Redis, or it did not answer: this process's own counts
+            wait = max(self.users.wait(user), self.addresses.wait(address) if address else 0.0)
+            if wait <= 0:
+                self.users.hit(user)
+                if address:
+                    self.addresses.hit(address)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             message = TOO_FAST.format(wait=seconds)
             return JSONResponse({"error": message, "detail": message}, 429,
                                 headers={"Retry-After": str(seconds)})
-        self.users.hit(user)
-        if address:
-            self.addresses.hit(address)
         return None
+
+    async def _shared_wait(self, user: str, address: str | None) -> float | None:
+        users, addresses = self.shared  # type: ignore[misc]
+        try:
+            wait = await users.take(self.keyer("chat-user", user))
+            if address:
+                wait = max(wait, await addresses.take(self.keyer("chat-addr", address)))
+            return wait
+        except Exception as exc:  # Redis down or slow: never a 500 for a chat message
+            if not self._warned:
+                log.warning("chat limits: Redis did not answer; counting per process",
+                            extra={"error_type": type(exc).__name__})
+                self._warned = True
+            return None

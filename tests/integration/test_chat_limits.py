@@ -58,3 +58,40 @@ def test_the_window_slides():
     now[0] = 60
     assert window.wait("k") == 0
     assert SlidingWindow(0).wait("k") == 0  # 0: no limit
+
+
+def _redis_or_skip() -> str:
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    return url
+
+
+def test_with_redis_two_workers_share_one_count(make_services, sqlite_url):  # type: ignore[no-untyped-def]
+    import time
+    import uuid
+
+    url = _redis_or_skip()
+    if time.time() % 60 > 45:  # the shared window is the clock's minute: start well inside one
+        time.sleep(61 - time.time() % 60)
+    user = "shared-" + uuid.uuid4().hex[:12]  # Redis is shared by parallel test runs: a user of its own
+    svc = make_services(sqlite_url, chat_per_user_per_minute=3, chat_per_address_per_minute=0, redis_url=url)
+    with TestClient(create_app(services=svc), raise_server_exceptions=False) as one, \
+            TestClient(create_app(services=svc), raise_server_exceptions=False) as two:
+        codes = [post(one, user).status_code, post(two, user).status_code, post(one, user).status_code,
+                 post(two, user).status_code]
+    svc.db.dispose()
+    assert codes == [200, 200, 200, 429]  # one count for both apps (a per-process count would allow 4)
+
+
+def test_with_redis_down_each_process_still_limits(make_services, sqlite_url):  # type: ignore[no-untyped-def]
+    from tests.conftest import free_port
+
+    svc = make_services(sqlite_url, chat_per_user_per_minute=2, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    with TestClient(create_app(services=svc), raise_server_exceptions=False) as c:
+        assert [post(c, "no-redis").status_code for _ in range(3)] == [200, 200, 429]
+    svc.db.dispose()
