@@ -58,25 +58,27 @@ class SlidingWindow:
                 del self._hits[key]
 
 
-class RedisWindow:
-    """At most `limit` hits per key in each `window`-second slot, counted in Redis (shared by all workers)."""
+class RedisWindows:
+    """At most `limit` hits per key in each `window`-second slot, counted in Redis (shared by all workers).
+    Several counters are taken in one round trip."""
 
-    def __init__(self, client: Any, prefix: str, limit: int, window: int = 60,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.client, self.prefix, self.limit, self.window, self.clock = client, prefix, limit, window, clock
+    def __init__(self, client: Any, window: int = 60, clock: Callable[[], float] = time.time) -> None:
+        self.client, self.window, self.clock = client, window, clock
 
-    async def take(self, key: str) -> float:
-        """Count one hit; the seconds to wait when it is over the limit (0: allowed)."""
-        if self.limit <= 0:
+    async def take(self, counters: list[tuple[str, int]]) -> float:
+        """Count one hit on each (name, limit); the seconds to wait when any is over its limit (0: allowed)."""
+        counters = [(name, limit) for name, limit in counters if limit > 0]
+        if not counters:
             return 0.0
         now = self.clock()
         slot = int(now // self.window)
-        name = f"{self.prefix}:{key}:{slot}"
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, self.window + 5)
-            count, _ = await pipe.execute()
-        return 0.0 if count <= self.limit else (slot + 1) * self.window - now
+        async with self.client.pipeline(transaction=False) as pipe:  # one round trip; no MULTI needed
+            for name, _ in counters:
+                pipe.incr(f"{name}:{slot}")
+                pipe.expire(f"{name}:{slot}", self.window + 5)
+            results = await pipe.execute()
+        over = any(count > limit for count, (_, limit) in zip(results[::2], counters, strict=True))
+        return (slot + 1) * self.window - now if over else 0.0
 
 
 class ChatLimits:
@@ -86,8 +88,8 @@ class ChatLimits:
         self.users = SlidingWindow(per_user, window, clock)
         self.addresses = SlidingWindow(per_address, window, clock)
         self.keyer = keyer  # the app's keyed hash: Redis never holds a user id or an address
-        self.shared = None if redis is None else (RedisWindow(redis, "fundguard:chat:user", per_user),
-                                                  RedisWindow(redis, "fundguard:chat:addr", per_address))
+        self.limits = (per_user, per_address)
+        self.shared = None if redis is None else RedisWindows(redis)
         self._warned = False
 
     async def check(self, user: str, address: str | None) -> JSONResponse | None:
@@ -107,12 +109,11 @@ class ChatLimits:
         return None
 
     async def _shared_wait(self, user: str, address: str | None) -> float | None:
-        users, addresses = self.shared  # type: ignore[misc]
+        counters = [("fundguard:chat:user:" + self.keyer("chat-user", user), self.limits[0])]
+        if address:
+            counters.append(("fundguard:chat:addr:" + self.keyer("chat-addr", address), self.limits[1]))
         try:
-            wait = await users.take(self.keyer("chat-user", user))
-            if address:
-                wait = max(wait, await addresses.take(self.keyer("chat-addr", address)))
-            return wait
+            return await self.shared.take(counters)  # type: ignore[union-attr]
         except Exception as exc:  # Redis down or slow: never a 500 for a chat message
             if not self._warned:
                 log.warning("chat limits: Redis did not answer; counting per process",
