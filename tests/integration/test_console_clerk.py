@@ -201,6 +201,8 @@ def test_duplicates_are_found_and_merged(console):  # noqa: F811
     assert "没有发现疑似重复" in client.get("/console/duplicates").text
     post(client, f"/console/tips/{b}/merge", into=str(a))
     assert "已经办结" in client.get("/console/duplicates").text
+    for into in ("99999999999", "abc", "", str(2**31 + 5)[:9] + "0"):  # never a 500, whatever is typed
+        assert post(client, f"/console/tips/{a}/merge", into=into).status_code in (303, 400, 404)
 
 
 def test_the_print_view(console):  # noqa: F811

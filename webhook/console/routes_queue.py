@@ -3,6 +3,7 @@ unlocked, taking a tip, likely duplicates and merging them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
@@ -56,7 +57,7 @@ def _search(ctx: Ctx, f: queue.QueueFilter, text: str) -> tuple[queue.QueueFilte
     """The filter narrowed to the tips whose own words contain `text`, and a note for the page."""
     number = text.lstrip("#＃")
     if ascii_digits(number) and len(number) < 10:
-        return queue.QueueFilter(**{**f.__dict__, "ids": frozenset({int(number)})}), None
+        return replace(f, ids=frozenset({int(number)})), None
     key = ctx.key()
     if key is None:
         return f, "内容是加密的：解锁本单位密钥后才能按内容搜索；现在只能按编号查找（例如 #12）。"
@@ -66,7 +67,7 @@ def _search(ctx: Ctx, f: queue.QueueFilter, text: str) -> tuple[queue.QueueFilte
     ctx.session.add(AuditEntry(actor=ctx.actor, action="search", reason=f"在{len(opened)}条线索的内容中搜索"))
     ctx.session.commit()
     note = f"只搜索了最近的 {MAX_SEARCHED} 条。" if len(candidates) >= MAX_SEARCHED else None
-    return queue.QueueFilter(**{**f.__dict__, "ids": found}), note
+    return replace(f, ids=found), note
 
 
 def subjects(ctx: Ctx, tips: list[Tip]) -> dict[int, str]:
@@ -148,10 +149,11 @@ def duplicates(ctx: Ctx = Console) -> HTMLResponse:
 def merge(tip_id: TipId, ctx: Ctx = Console, into: Annotated[str, Form(max_length=10)] = "") -> Response:
     """Close this tip as a duplicate of tip `into` (both must be workable here)."""
     dup = _workable(ctx, tip_id)
-    if not ascii_digits(into.lstrip("#")) or not into.lstrip("#"):
+    number = into.strip().lstrip("#＃")
+    if not (ascii_digits(number) and 0 < len(number) < 10):
         ctx.flash("请填写要并入的线索编号。", "error")
         return RedirectResponse(f"{PATH}/duplicates", 303)
-    main = _workable(ctx, int(into.lstrip("#")))
+    main = _workable(ctx, int(number))
     try:
         worklist.merge(ctx.session, main, dup, ctx.actor)
     except casework.CaseError as exc:
