@@ -61,6 +61,17 @@ def start_server(data: Path, env: dict[str, str], timeout: float = 120) -> Itera
 
 
 @pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests put their screenshots: docs/screenshots with FUNDGUARD_SCREENSHOTS=1 (to refresh the
+    committed ones), else a temporary folder, so an ordinary test run leaves the work tree clean."""
+    if os.environ.get("FUNDGUARD_SCREENSHOTS") == "1":
+        folder = REPO / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("live-data")
     with start_server(data, server_env(data)) as base:

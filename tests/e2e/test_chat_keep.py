@@ -7,13 +7,11 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ANSWERS = {"region": "石泉县", "subject": "石泉某某农业合作社", "description": "每月返息三分，保本保息，拉人头有奖励",
            "amount": "跳过", "participants": "跳过", "evidence": "跳过", "contact": "匿名", "confirm": "确认"}
 
@@ -52,8 +50,7 @@ def tip_until(page, slot: str | None) -> None:  # type: ignore[no-untyped-def]
     pytest.fail(f"the tip flow never reached {slot}")
 
 
-def test_the_receipt_survives_a_reload_and_clearing_asks_first(browser, live_server):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_the_receipt_survives_a_reload_and_clearing_asks_first(browser, live_server, shots):
     context = browser.new_context(viewport={"width": 360, "height": 740})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     page = context.new_page()
@@ -65,7 +62,7 @@ def test_the_receipt_survives_a_reload_and_clearing_asks_first(browser, live_ser
     assert page.locator(".receipt-code").inner_text() == code  # kept on this device
     assert page.locator(".msg.user").filter(has_text="石泉某某农业合作社").count() == 1
     page.locator(".receipt").scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "receipt-after-reload-360x740.png"))
+    page.screenshot(path=str(shots / "receipt-after-reload-360x740.png"))
     page.click(".receipt .copy")
     expect(page.locator(".receipt .copy")).to_have_text("已复制")
     assert page.evaluate("navigator.clipboard.readText()") == code
@@ -91,13 +88,13 @@ def test_the_receipt_survives_a_reload_and_clearing_asks_first(browser, live_ser
     context.close()
 
 
-def test_the_receipt_after_a_reload_on_a_desktop(browser, live_server):
+def test_the_receipt_after_a_reload_on_a_desktop(browser, live_server, shots):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(live_server + "/")
     tip_until(page, None)
     page.reload()
     assert page.locator(".receipt-code").count() == 1
-    page.screenshot(path=str(SHOTS / "receipt-after-reload-1440x900.png"))
+    page.screenshot(path=str(shots / "receipt-after-reload-1440x900.png"))
     page.close()
 
 

@@ -17,7 +17,6 @@ from tests.e2e.conftest import REPO, server_env, start_server
 from tests.e2e.test_console import DEV_PASSPHRASE, PASSWORD, file_tip
 
 pytestmark = pytest.mark.browser
-SHOTS = REPO / "docs" / "screenshots"
 SUBJECTS = ("石泉县鑫农生态合作社", "城关镇福寿养老公寓", "鑫农生态专业合作社")
 
 
@@ -53,9 +52,8 @@ def sign_in_and_unlock(page, base: str, secret: str) -> None:  # type: ignore[no
     page.wait_for_selector("#queue")
 
 
-def test_the_clerks_queue(browser, clerk_server):
+def test_the_clerks_queue(browser, clerk_server, shots):
     base, secret = clerk_server
-    SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = context.new_page()
     sign_in_and_unlock(page, base, secret)
@@ -64,10 +62,10 @@ def test_the_clerks_queue(browser, clerk_server):
     assert sum("疑似重复" in c for c in cells) == 2  # the two 鑫农 cooperatives point at each other
     late = page.locator("#queue tr.overdue")
     assert late.count() == 1 and "城关镇福寿养老公寓" in late.inner_text() and "逾期" in late.inner_text()
-    page.screenshot(path=str(SHOTS / "console-queue-1440x900.png"))
+    page.screenshot(path=str(shots / "console-queue-1440x900.png"))
     page.set_viewport_size({"width": 360, "height": 740})
     page.locator("#queue").scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "console-queue-360x740.png"))
+    page.screenshot(path=str(shots / "console-queue-360x740.png"))
     page.set_viewport_size({"width": 1440, "height": 900})
 
     page.fill("#search", "鑫农")
