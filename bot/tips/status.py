@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.dialogue.context import Ctx, turn
 from bot.messages import Turn
-from bot.store.models import Tip
+from bot.store.models import Tip, TipEvent
 from bot.store.ratelimit import RateLimiter
 from bot.tips.receipts import canonical_receipt
 from bot.tips.service import STATUS_LABELS, TipService, image_payload
@@ -98,8 +100,7 @@ class StatusFlow:
             return turn("没有查到这个回执码。请核对后再发一次（注意字母和数字，比如不含0和O）。", TOPIC,
                         confidence=confidence)
         ctx.state.enter("status", "menu")
-        status = STATUS_LABELS.get(tip.status, tip.status)
-        lines = [f"您的举报（{tip.created_at:%Y年%m月%d日}提交）目前状态：{status}。"]
+        lines = [self._status_line(ctx, tip)]
         replies = self.service.unseen_replies(ctx.session, tip)
         ctx.state.secret = {"tip": tip.id, "replies": [event_id for event_id, _ in replies]}
         buttons = [ADD, "举报会泄露身份吗"]
@@ -110,6 +111,18 @@ class StatusFlow:
             buttons = [SEEN, ADD]
         lines.append("\n想补充情况或证据，请回复“补充材料”。")
         return turn("\n".join(lines), TOPIC, buttons=buttons, confidence=confidence)
+
+    @staticmethod
+    def _status_line(ctx: Ctx, tip: Tip) -> str:
+        """The status; a tip merged into another one (the same matter told twice) follows that one's."""
+        merged = ctx.session.scalar(select(TipEvent.detail).where(
+            TipEvent.tip_id == tip.id, TipEvent.kind == "merge", TipEvent.detail.like("into:%")).limit(1))
+        main = ctx.session.get(Tip, int(merged[5:])) if merged and merged[5:].isdigit() else None
+        filed = f"您的举报（{tip.created_at:%Y年%m月%d日}提交）"
+        if main is not None:
+            return (f"{filed}和其他群众反映的是同一件事，已合并在一起办理，"
+                    f"目前状态：{STATUS_LABELS.get(main.status, main.status)}。")
+        return f"{filed}目前状态：{STATUS_LABELS.get(tip.status, tip.status)}。"
 
     def _tip(self, ctx: Ctx) -> Tip | None:
         tip_id = (ctx.state.secret or {}).get("tip")

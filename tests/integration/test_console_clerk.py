@@ -107,13 +107,15 @@ def test_an_unknown_console_address_gets_a_page(console):  # noqa: F811
 
 
 # --- the queue ----------------------------------------------------------------------------------------
-def _queue_setup(client, svc):  # type: ignore[no-untyped-def]
+def _queue_setup(client, svc, receipts: list[str] | None = None):  # type: ignore[no-untyped-def]
     """Three tips: two about the same cooperative (one written differently), one old and untouched."""
     for user, subject in (("q-1", "石泉县鑫农生态合作社"), ("q-2", "养老公寓项目"), ("q-3", "鑫农生态专业合作社")):
-        ANSWERS_Q = {**ANSWERS, "subject": subject}
+        answers = {**ANSWERS, "subject": subject}
         body = say(client, user, "我要举报")
         while body["expects"]:
-            body = say(client, user, ANSWERS_Q[body["expects"]])
+            body = say(client, user, answers[body["expects"]])
+        if receipts is not None:
+            receipts.append(body["receipt"])
     first = last_tip_id(svc) - 2
     with svc.uow() as uow:
         uow.session.execute(update(Tip).where(Tip.id == first + 1).values(
@@ -184,7 +186,8 @@ def test_a_handler_takes_a_tip_and_cannot_take_anothers(console):  # noqa: F811
 
 def test_duplicates_are_found_and_merged(console):  # noqa: F811
     client, svc = console
-    a, old, b = _queue_setup(client, svc)
+    receipts: list[str] = []
+    a, old, b = _queue_setup(client, svc, receipts)
     add_staff(svc, "sq-d", "shiquan")
     sign_in(client, "sq-d")
     assert client.get("/console/duplicates").status_code == 403  # needs the key
@@ -199,6 +202,11 @@ def test_duplicates_are_found_and_merged(console):  # noqa: F811
     assert f"并入 <a href=\"/console/tips/{a}\">#{a}</a>" in merged and f"已并入#{a}办理" in merged
     assert f"并入了 <a href=\"/console/tips/{b}\">#{b}</a>" in client.get(f"/console/tips/{a}").text
     assert "没有发现疑似重复" in client.get("/console/duplicates").text
+    post(client, f"/console/tips/{a}/status", to="checking", reason="开始核查")
+    # the merged tip's tipster is told it is handled with the other one, at that one's status
+    told = say(client, "merged-tipster", f"查询 {receipts[2]}")["replies"][0]["text"]
+    assert "同一件事，已合并在一起办理，目前状态：核查中" in told and "已结案" not in told
+    assert "目前状态：核查中" in say(client, "first-tipster", f"查询 {receipts[0]}")["replies"][0]["text"]
     post(client, f"/console/tips/{b}/merge", into=str(a))
     assert "已经办结" in client.get("/console/duplicates").text
     for into in ("99999999999", "abc", "", str(2**31 + 5)[:9] + "0"):  # never a 500, whatever is typed
