@@ -25,10 +25,12 @@ chat: install  ## talk to the bot in the terminal
 	$(BIN)/fundguard db upgrade
 	$(BIN)/fundguard chat
 
-browser:  ## Debian's Chromium for the browser tests (installed when missing and we are root)
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium missing: browser tests will be skipped (outside CI)"; fi; }
+browser:  ## Debian's Chromium and CJK fonts for the browser tests (installed when missing and we are root)
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing:$$missing (browser tests will be skipped or show boxes for Chinese outside CI)"; fi; fi
 
 test: install browser  ## the whole suite
 	$(BIN)/python -m pytest -q

@@ -153,7 +153,8 @@ def add_server_args(ap: argparse.ArgumentParser) -> None:
 def server_env(args: argparse.Namespace, data: Path) -> tuple[dict[str, str], str]:
     """The server's environment for these options, and the run's label (e.g. sqlite-embedded)."""
     env = {"FUNDGUARD_DATA_DIR": str(data), "FUNDGUARD_ENVIRONMENT": "development", "FUNDGUARD_LOG_LEVEL": "WARNING",
-           "FUNDGUARD_TIPS_PER_DAY": "1000000", "FUNDGUARD_TIPS_PER_ADDRESS_PER_DAY": "1000000"}
+           "FUNDGUARD_TIPS_PER_DAY": "1000000", "FUNDGUARD_TIPS_PER_ADDRESS_PER_DAY": "1000000",
+           "FUNDGUARD_CHAT_PER_USER_PER_MINUTE": "0", "FUNDGUARD_CHAT_PER_ADDRESS_PER_MINUTE": "0"}
     if args.postgres:
         env["FUNDGUARD_DATABASE_URL"] = args.postgres
     if args.rasa:

@@ -26,6 +26,7 @@ from bot.offices import OfficeDirectory
 from bot.riskcheck import RiskChecker
 from bot.riskcheck_reply import render_pasted
 from bot.settings import Settings
+from bot.staff.labels import use_zone
 from bot.store.db import make_engine, make_session_factory
 from bot.store.dedupe import InboundDeduper
 from bot.store.uow import UnitOfWork
@@ -114,6 +115,7 @@ def bootstrap(
     """Wire everything; `with_engine=False` (office commands) skips the NLU and the engine."""
     settings = settings or Settings()
     settings.ensure_dirs()
+    use_zone(settings.timezone)  # every time shown to staff (console, exports, CLI) in this one zone
     db = make_engine(settings.database_url)
     sessions = make_session_factory(db)
     offices = OfficeDirectory.load(settings.content_dir / "offices.yaml")

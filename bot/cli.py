@@ -21,7 +21,10 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", default=1, type=int, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS",
+              help="proxies trusted to set X-Forwarded-For (IPs or CIDRs, comma-separated); "
+                   "default: FUNDGUARD_TRUSTED_PROXIES, empty = trust none")
+def serve(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -> None:
     """Start the web app (uvicorn)."""
     import uvicorn
 
@@ -29,6 +32,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from bot.store.db import upgrade
 
     settings = Settings()
+    trusted = trusted_proxies(settings.trusted_proxies if forwarded_allow_ips is None else forwarded_allow_ips)
     logs.configure(settings.log_level)
     settings.ensure_dirs()
     upgrade(settings.database_url)  # idempotent: a fresh database is ready before the first request
@@ -36,8 +40,26 @@ def serve(host: str, port: int, workers: int) -> None:
         from bot.bootstrap import bootstrap
 
         bootstrap(settings).db.dispose()
+    # Only a trusted peer's X-Forwarded-For names the client: the rate limits key on that address.
     uvicorn.run("webhook.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=False, server_header=False)
+                log_config=None, access_log=False, server_header=False,
+                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
+
+
+def trusted_proxies(value: str) -> list[str]:
+    """The trusted proxies as uvicorn takes them; a clear error for an entry that is no address or network."""
+    import ipaddress
+
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    for item in items:
+        if item == "*" or item.startswith("unix:"):
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 172.16.0.0/12)",
+                                     param_hint="FUNDGUARD_TRUSTED_PROXIES / --forwarded-allow-ips") from None
+    return items
 
 
 @main.group()
@@ -104,7 +126,7 @@ def nlu_eval(backend: str, heldout: Path | None) -> None:
     settings = Settings()
     settings.ensure_dirs()
     pairs = load_heldout(heldout or settings.nlu_data_dir.parent.parent / "heldout")
-    parsers = []
+    parsers, missing = [], None
     if backend in ("embedded", "both"):
         parsers.append(build_nlu(settings))
     if backend in ("rasa", "both"):
@@ -113,16 +135,20 @@ def nlu_eval(backend: str, heldout: Path | None) -> None:
         rasa = RasaHTTP(settings.rasa_url, resolve_token(settings.rasa_token, settings.environment), timeout=10.0)
         try:
             evaluate_sync(rasa, pairs[:1])
+            parsers.append(rasa)
         except RasaError as exc:
-            raise click.ClickException(f"Rasa does not answer at {settings.rasa_url} ({type(exc).__name__}: {exc}): "
-                                       "start it with `make rasa-serve` (same FUNDGUARD_RASA_TOKEN)") from None
-        parsers.append(rasa)
+            missing = (f"Rasa does not answer at {settings.rasa_url} ({type(exc).__name__}: {exc}): "
+                       "start it with `make rasa-serve` (same FUNDGUARD_RASA_TOKEN)")
+            if backend == "rasa":
+                raise click.ClickException(missing) from None
     results = [evaluate_sync(p, pairs) for p in parsers]
     for r in results:
         click.echo(format_result(r))
         click.echo()
     if len(results) > 1:
         click.echo(format_side_by_side(results))
+    if missing:  # --backend both without Rasa: the embedded half is above; say what is missing, and fail
+        raise click.ClickException(missing + "; only the embedded results are shown")
 
 
 @nlu.command("train")

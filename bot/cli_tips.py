@@ -103,6 +103,7 @@ def tips() -> None:
 @click.option("--reason", default="", help="why; required to reveal an identity")
 def open_tip(tip_id: int, code: str | None, actor: str, reveal_identity: bool, reason: str) -> None:
     """Show a tip as the console will; every opening writes an audit row."""
+    from bot.staff.labels import fmt
     from bot.store.models import Tip
     from bot.tips.casework import NotSealedHere, open_tip
     from bot.tips.keys import unlock
@@ -128,7 +129,7 @@ def open_tip(tip_id: int, code: str | None, actor: str, reveal_identity: bool, r
         uow.commit()
         click.echo(f"tip {tip.id} · {svc.offices.get(tip.office_code).area} · {tip.category} · "  # type: ignore[union-attr]
                    f"{'URGENT · ' if tip.urgent else ''}{STATUS_LABELS.get(tip.status, tip.status)} · "
-                   f"{tip.created_at:%Y-%m-%d %H:%M} · flags: {', '.join(tip.flags) or '-'}")
+                   f"{fmt(tip.created_at, '%Y-%m-%d %H:%M %Z')} · flags: {', '.join(tip.flags) or '-'}")
         for part, body in opened.parts:
             if part == "evidence":
                 click.echo(f"evidence: {body.get('mime')} image, {body.get('bytes')} bytes")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +82,17 @@ class Settings(BaseSettings):
     tip_retention_days: int = 365
     tips_per_day: int = 5
     tips_per_address_per_day: int = 20
+    # POST /api/chat: messages a minute per user id and per client address (0: no limit).
+    chat_per_user_per_minute: int = 30
+    chat_per_address_per_minute: int = 300
+    # Proxies whose X-Forwarded-For names the real client (comma-separated IPs or CIDRs, `*` for any);
+    # empty: the peer's own address is the client's, and X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
+    # The time zone of every time shown to staff (console, exports, CLI); stored times are UTC.
+    timezone: str = "Asia/Shanghai"
+    # The console marks a tip overdue: new and not acted on after this many days, or open and not updated.
+    console_first_action_days: int = 3
+    console_open_days: int = 30
     notify_wecom_url: str = ""
     notify_smtp_host: str = ""
     notify_smtp_port: int = 25
@@ -118,6 +129,17 @@ class Settings(BaseSettings):
     # Who may reveal a real-name tipster's identity: the least role, per office code ("*" for the rest).
     # JSON, e.g. {"*": "supervisor", "hanbin": "handler"}.
     reveal_roles: dict[str, Literal["handler", "supervisor", "admin"]] = {"*": "supervisor"}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:

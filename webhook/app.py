@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +24,7 @@ from webhook.chat import router as chat_router
 from webhook.chat_image import IMAGE_PATH, MAX_UPLOAD_BODY
 from webhook.chat_image import router as chat_image_router
 from webhook.console import router as console_router
+from webhook.console.context import error_page as console_error_page
 from webhook.errors import describe_validation_error
 from webhook.ops import router as ops_router
 from webhook.telegram import router as telegram_router
@@ -183,7 +184,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return JSONResponse({"error": message, "detail": message}, status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path == "/console" or request.url.path.startswith("/console/"):
+            # staff get a page, not JSON
+            return console_error_page(request, exc.status_code, getattr(exc, "headers", None))
         return JSONResponse({"error": str(exc.detail), "detail": exc.detail}, exc.status_code,
                             headers=getattr(exc, "headers", None))
 
@@ -195,6 +199,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.post("/", include_in_schema=False)
+    async def no_script() -> RedirectResponse:
+        # The page's form posts here only when chat.js did not run: the message is dropped, never put
+        # into a URL or a log, and the person is sent back to the page (which says to enable JavaScript).
+        return RedirectResponse("/", 303)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

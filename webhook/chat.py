@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from bot.channels.web import to_inbound, to_response
+from webhook.limits import ChatLimits
 
 
 class JSONBodyRoute(APIRoute):
@@ -64,10 +65,30 @@ class ChatResponse(BaseModel):
     receipt: str | None
 
 
-@router.post("/api/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, request: Request) -> dict:
+def chat_limits(request: Request) -> ChatLimits:
+    limits = getattr(request.app.state, "chat_limits", None)
+    if limits is None:
+        services = request.app.state.services
+        settings = services.settings
+        redis = None
+        if settings.redis_url:
+            from redis.asyncio import Redis
+
+            redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        limits = request.app.state.chat_limits = ChatLimits(
+            settings.chat_per_user_per_minute, settings.chat_per_address_per_minute, redis=redis,
+            keyer=services.hasher.digest)
+    return limits
+
+
+@router.post("/api/chat", response_model=ChatResponse,
+             responses={429: {"description": "too many messages from this user or address; see Retry-After"}})
+async def chat(body: ChatRequest, request: Request) -> Any:
     """Send one message to the bot and get its replies."""
     services = request.app.state.services
     address = request.client.host if request.client else None
+    refused = await chat_limits(request).check(body.user, address)
+    if refused is not None:
+        return refused
     turn = await services.engine.handle(to_inbound(body.user, body.text, address))
     return to_response(turn)

@@ -1,7 +1,9 @@
 """POST /api/chat/image: a picture sent on the web chat (multipart upload, or JSON with base64).
 
-The same answer as POST /api/chat. Limits: 5 MB of image (413), JPEG / PNG / WebP / BMP / GIF judged
-from the bytes (415), a readable picture (400), 30 pictures an hour per network address (429).
+The same answer as POST /api/chat, and the same per-user and per-address limits (429). The engine decides what
+a picture is: sealed evidence inside a tip or a receipt check, read for its text (OCR) elsewhere. Limits: 5 MB
+of image (413), JPEG / PNG / WebP / BMP / GIF judged from the bytes (415), a readable picture (400),
+30 pictures an hour per network address (429).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.datastructures import UploadFile
 from bot.channels.web import image_inbound, to_response
 from bot.media.images import ImageRejected, check_image
 from bot.store.ratelimit import RateLimiter
-from webhook.chat import ChatResponse
+from webhook.chat import ChatResponse, chat_limits
 
 IMAGE_PATH = "/api/chat/image"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -42,6 +44,9 @@ async def chat_image(request: Request) -> dict:
         raise HTTPException(exc.status, exc.reason) from exc
     services = request.app.state.services
     address = request.client.host if request.client else None
+    refused = await chat_limits(request).check(user, address)
+    if refused is not None:
+        return refused  # type: ignore[return-value]
     if address:
         _limit(services, address)
     turn = await services.engine.handle(image_inbound(user, data, address))
@@ -50,7 +55,7 @@ async def chat_image(request: Request) -> dict:
 
 async def _read(request: Request) -> tuple[str, bytes]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == "multipart/form-data":
+    if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):  # a form without a file: 422
         try:
             form = await request.form(max_files=1, max_fields=4)
         except Exception as exc:  # malformed multipart, too many parts

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from bot.staff.labels import LOCAL_TZ
+from bot.staff.labels import zone
+from bot.staff.worklist import Deadlines, order_by, overdue_clause
 from bot.store.console_models import TipCase
 from bot.store.models import Tip
 
@@ -22,10 +23,14 @@ class QueueFilter:
     since: date | None = None  # local dates, inclusive
     until: date | None = None
     assigned: str = ""         # "me" | "none" | ""
+    order: str = "urgent"      # a key of worklist.ORDERS
+    overdue: bool = False      # only overdue tips (worklist.overdue)
+    ids: frozenset[int] | None = None  # only these (the matches of a text search)
+    deadlines: Deadlines = field(default_factory=Deadlines)
 
 
 def local_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, LOCAL_TZ).astimezone(UTC)
+    return datetime.combine(day, time.min, zone()).astimezone(UTC)
 
 
 def scoped(query: Select, offices: frozenset[str] | None) -> Select:
@@ -49,17 +54,20 @@ def _filtered(query: Select, f: QueueFilter, me: int | None, with_status: bool =
         query = query.where(TipCase.assigned_to == me)
     elif f.assigned == "none":
         query = query.where(TipCase.assigned_to.is_(None))
+    if f.overdue:
+        query = query.where(overdue_clause(f.deadlines))
+    if f.ids is not None:
+        query = query.where(Tip.id.in_(sorted(f.ids)))
     return query
 
 
 def page(session: Session, offices: frozenset[str] | None, f: QueueFilter, me: int | None,
          limit: int = 50, offset: int = 0) -> tuple[list[tuple[Tip, TipCase | None]], int]:
-    """One page of the queue (urgent first, newest first) and the total number of matching tips."""
+    """One page of the queue (by default urgent first, newest first) and the total number of matching tips."""
     base = scoped(select(Tip, TipCase).outerjoin(TipCase, TipCase.tip_id == Tip.id), offices)
     base = _filtered(base, f, me)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(base.order_by(Tip.urgent.desc(), Tip.created_at.desc(), Tip.id.desc())
-                           .limit(limit).offset(offset)).all()
+    rows = session.execute(base.order_by(*order_by(f.order)).limit(limit).offset(offset)).all()
     return [(r[0], r[1]) for r in rows], total
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,9 +27,9 @@ from bot.store.models import Tip
 
 Reader = Callable[[Tip], dict[str, Any] | None]
 MONTHLY = ("序号", "线索编号", "收到时间", "县区", "类别", "紧急", "实名举报", "当前状态", "风险标记",
-           "涉及主体", "涉及金额（元）", "参与人数", "承办人")
+           "涉及主体", "涉及金额（元）", "参与人数", "人数原话", "承办人")
 LEDGER = ("线索编号", "登记日期", "县区", "类别", "紧急", "风险标记", "涉及主体", "涉及金额（元）", "参与人数",
-          "当前状态", "承办人", "首次处理", "最近更新", "结案日期")
+          "人数原话", "当前状态", "承办人", "首次处理", "最近更新", "结案日期")
 LOCKED = "（未解锁）"
 # What a spreadsheet takes as the start of a formula, ASCII and full-width (Excel and WPS read ＝ as =).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -62,12 +63,13 @@ def _tips(session: Session, offices: frozenset[str] | None, since: date | None =
 
 def _content_cells(content: dict[str, Any] | None) -> list[Any]:
     if content is None:
-        return [LOCKED, "", ""]
+        return [LOCKED, "", "", ""]
     amount = content.get("amount")
     people = content.get("participants")
     return [content.get("subject") or "",
             amount if isinstance(amount, int) else (content.get("amount_text") or ""),
-            people if isinstance(people, int) else (content.get("participants_text") or "")]
+            people if isinstance(people, int) else "",  # a number a spreadsheet can add up
+            content.get("participants_text") or ""]     # and the person's own words beside it
 
 
 def monthly(session: Session, labels: Labels, offices: frozenset[str] | None, month: date,
@@ -110,6 +112,22 @@ def _safe(value: Any) -> Any:
     return value
 
 
+def text_width(value: Any) -> int:
+    """Columns a value takes in a spreadsheet: a Chinese character is two, a Latin letter or digit one."""
+    text = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value or "")
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def fit_columns(sheet: Any, widest: int = 50) -> None:
+    """Each column as wide as its longest cell (up to `widest`; longer text wraps in its cell)."""
+    for column in sheet.iter_cols():
+        need = max((text_width(c.value) for c in column), default=0)
+        sheet.column_dimensions[column[0].column_letter].width = min(widest, max(8, need + 2))
+        if need > widest:
+            for cell in column[1:]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
 def to_csv(report: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -128,14 +146,14 @@ def to_xlsx(report: Report) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
-    for i, name in enumerate(report.header, start=1):
-        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(10, len(name) * 2 + 2)
+    fit_columns(sheet)
     if report.summary:
         summary = wb.create_sheet("汇总")
         for row in report.summary:
             summary.append([_safe(v) for v in row])
         for cell in summary[1]:
             cell.font = Font(bold=True)
+        fit_columns(summary)
     wb.properties.title = report.title
     buf = io.BytesIO()
     wb.save(buf)

@@ -127,15 +127,20 @@ class TipService:
         """An office's message to the tipster, delivered the next time the receipt is checked."""
         session.add(TipEvent(tip_id=tip.id, kind="reply", actor=actor, sealed_reply=self._relay.encrypt_json(text)))
 
-    def take_replies(self, session: Session, tip: Tip) -> list[str]:
+    def unseen_replies(self, session: Session, tip: Tip) -> list[tuple[int, str]]:
+        """The office's messages the tipster has not yet said they saw: (event id, text), oldest first."""
         events = session.scalars(select(TipEvent).where(
             TipEvent.tip_id == tip.id, TipEvent.kind == "reply", TipEvent.delivered.is_(False))
             .order_by(TipEvent.id)).all()
-        out = []
+        return [(event.id, str(self._relay.decrypt_json(event.sealed_reply or ""))) for event in events]
+
+    def mark_replies_seen(self, session: Session, tip: Tip, event_ids: list[int]) -> int:
+        """The tipster saw these messages (only these: one written since is still shown next time)."""
+        events = session.scalars(select(TipEvent).where(
+            TipEvent.tip_id == tip.id, TipEvent.kind == "reply", TipEvent.id.in_(event_ids))).all()
         for event in events:
-            out.append(str(self._relay.decrypt_json(event.sealed_reply or "")))
             event.delivered = True
-        return out
+        return len(events)
 
     def purge_closed(self, session: Session, older_than: timedelta) -> int:
         cutoff = utcnow() - older_than

@@ -1,25 +1,32 @@
 """Checking a tip by its receipt code, from any chat and without identity; adding information.
 
     查询 + code ─► status (+ office replies) ─► menu ─(补充材料)─► add ─(text or image)─► done
+                                                     ─(我看到了)─► replies marked seen ─► menu
     查询 alone ─► code ─(the code)─► status …
 Every look-up is counted per conversation and per address (each costs an Argon2 run, done off the event
 loop), and so are wrong codes; all are reserved before the code is hashed. The answer never says more
 than "not found".
+An office's message is shown on every check until the person says they saw it (a lost page or a
+missed message does not lose it).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.dialogue.context import Ctx, turn
 from bot.messages import Turn
-from bot.store.models import Tip
+from bot.store.models import Tip, TipEvent
 from bot.store.ratelimit import RateLimiter
 from bot.tips.receipts import canonical_receipt
 from bot.tips.service import STATUS_LABELS, TipService, image_payload
 
 TOPIC = "report_status"
 ADD = "补充材料"
+SEEN = "我看到了"
+SEEN_WORDS = frozenset({SEEN, "看到了", "我已看到", "已看到", "收到", "收到了", "知道了", "已读"})
 WINDOW = timedelta(hours=1)
 
 
@@ -58,6 +65,13 @@ class StatusFlow:
             if ctx.norm.strip() in (ADD, "补充", "补充信息", "追加"):
                 ctx.state.step = "add"
                 return turn("请发送要补充的内容：文字或图片都可以。内容同样加密，只有处非办能看到。", TOPIC)
+            shown = (ctx.state.secret or {}).get("replies") or []
+            tip = self._tip(ctx)
+            if shown and tip is not None and ctx.norm.strip(" 。.!！") in SEEN_WORDS:
+                self.service.mark_replies_seen(ctx.session, tip, shown)
+                ctx.state.secret = {"tip": tip.id}
+                return turn("好的，留言已标记为看过，以后查询就不再显示。\n想补充情况或证据，请回复“补充材料”。",
+                            TOPIC, buttons=[ADD])
             ctx.state.leave()
             return None
         if step == "add":
@@ -107,15 +121,29 @@ class StatusFlow:
         for bucket, key in failures:
             limiter.release(bucket, key)
         ctx.state.enter("status", "menu")
-        ctx.state.secret = {"tip": tip.id}
-        status = STATUS_LABELS.get(tip.status, tip.status)
-        lines = [f"您的举报（{tip.created_at:%Y年%m月%d日}提交）目前状态：{status}。"]
-        replies = self.service.take_replies(ctx.session, tip)
+        lines = [self._status_line(ctx, tip)]
+        replies = self.service.unseen_replies(ctx.session, tip)
+        ctx.state.secret = {"tip": tip.id, "replies": [event_id for event_id, _ in replies]}
+        buttons = [ADD, "举报会泄露身份吗"]
         if replies:
             lines.append("\n处非办给您的留言：")
-            lines += [f"· {r}" for r in replies]
+            lines += [f"· {text}" for _, text in replies]
+            lines.append("\n看完请回复“我看到了”；不回复的话，下次查询还会显示。")
+            buttons = [SEEN, ADD]
         lines.append("\n想补充情况或证据，请回复“补充材料”。")
-        return turn("\n".join(lines), TOPIC, buttons=[ADD, "举报会泄露身份吗"], confidence=confidence)
+        return turn("\n".join(lines), TOPIC, buttons=buttons, confidence=confidence)
+
+    @staticmethod
+    def _status_line(ctx: Ctx, tip: Tip) -> str:
+        """The status; a tip merged into another one (the same matter told twice) follows that one's."""
+        merged = ctx.session.scalar(select(TipEvent.detail).where(
+            TipEvent.tip_id == tip.id, TipEvent.kind == "merge", TipEvent.detail.like("into:%")).limit(1))
+        main = ctx.session.get(Tip, int(merged[5:])) if merged and merged[5:].isdigit() else None
+        filed = f"您的举报（{tip.created_at:%Y年%m月%d日}提交）"
+        if main is not None:
+            return (f"{filed}和其他群众反映的是同一件事，已合并在一起办理，"
+                    f"目前状态：{STATUS_LABELS.get(main.status, main.status)}。")
+        return f"{filed}目前状态：{STATUS_LABELS.get(tip.status, tip.status)}。"
 
     def _tip(self, ctx: Ctx) -> Tip | None:
         tip_id = (ctx.state.secret or {}).get("tip")

@@ -22,8 +22,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 def server_env(data: Path, **extra: str) -> dict[str, str]:
     """The embedded default in `data`, with cheap key derivation for tests."""
+    # Every browser test talks from 127.0.0.1: the per-address chat limit is off unless a test sets it
+    # (tests/e2e/test_proxy.py does).
     env = {**os.environ, "FUNDGUARD_DATA_DIR": str(data), "FUNDGUARD_KDF_STRENGTH": "min",
-           "FUNDGUARD_ENVIRONMENT": "development", **extra}
+           "FUNDGUARD_ENVIRONMENT": "development", "FUNDGUARD_CHAT_PER_ADDRESS_PER_MINUTE": "0", **extra}
     env.pop("FUNDGUARD_DATABASE_URL", None)
     return env
 
@@ -56,6 +58,17 @@ def start_server(data: Path, env: dict[str, str], timeout: float = 120) -> Itera
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests put their screenshots: docs/screenshots with FUNDGUARD_SCREENSHOTS=1 (to refresh the
+    committed ones), else a temporary folder, so an ordinary test run leaves the work tree clean."""
+    if os.environ.get("FUNDGUARD_SCREENSHOTS") == "1":
+        folder = REPO / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="session")

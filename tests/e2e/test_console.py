@@ -10,8 +10,9 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pyotp
@@ -108,11 +109,14 @@ def test_a_supervisor_works_a_tip_from_sign_in_to_the_monthly_report(browser, se
     status = say(base, "someone-with-the-receipt", f"查询 {receipt}")
     assert "核查中" in status["replies"][0]["text"] and "请问宣传会在哪个村开的？" in status["replies"][0]["text"]
     page.reload()
+    assert "待举报人查询" in page.inner_text("#history")  # shown, but not yet seen
+    say(base, "someone-with-the-receipt", "我看到了")
+    page.reload()
     assert "已送达" in page.inner_text("#history")
 
     # the monthly report, as CSV and XLSX
     page.goto(base + "/console/reports")
-    month = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m")
+    month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     assert page.input_value("#report-month") == month
     with page.expect_download() as csv_download:
         page.click("#monthly-csv")

@@ -36,3 +36,37 @@ def test_nlu_eval_prints_accuracy_and_per_topic_figures(monkeypatch, nlu_data_di
     assert "top-1 accuracy:" in result.output and "definition" in result.output and "macro F1" in result.output
     accuracy = float(result.output.split("top-1 accuracy:")[1].split()[0])
     assert accuracy >= 0.92
+
+
+def test_nlu_eval_both_without_rasa_still_prints_the_embedded_half(monkeypatch, nlu_data_dir_path, embedded_nlu,
+                                                                   tmp_path):
+    from tests.conftest import free_port
+
+    _env(monkeypatch, nlu_data_dir_path, f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("FUNDGUARD_RASA_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    result = CliRunner().invoke(cli, ["nlu", "eval", "--backend", "both"])
+    assert result.exit_code == 1  # incomplete, and says so
+    assert "top-1 accuracy:" in result.output and "macro F1" in result.output
+    assert "Rasa does not answer" in result.output and "only the embedded results" in result.output
+
+
+def test_the_readme_command_table_names_every_command_group():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## The `fundguard` command")[1].split("\n## ")[0]
+    listed = set(re.findall(r"^fundguard (\w[\w-]*)", table, re.M))
+    assert set(cli.commands) <= listed, f"missing from the README: {sorted(set(cli.commands) - listed)}"
+
+
+def test_serve_refuses_a_trusted_proxy_that_is_no_address(monkeypatch, tmp_path):
+    from bot.cli import trusted_proxies
+
+    _env(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("FUNDGUARD_TRUSTED_PROXIES", "10.0.0.5, nginx")
+    result = CliRunner().invoke(cli, ["serve", "--port", "1"])
+    assert result.exit_code == 2 and "'nginx' is not an IP address or network" in result.output
+    assert not (tmp_path / "x.db").exists()  # refused before anything started
+    assert trusted_proxies(" 127.0.0.1, 172.16.0.0/12 ,,") == ["127.0.0.1", "172.16.0.0/12"]
+    assert trusted_proxies("") == []

@@ -152,8 +152,14 @@ def test_status_by_receipt_from_another_user_and_adding_information(client, serv
         uow.commit()
     body = say(client, "third-person", f"查询{receipt}")
     assert "请问传单上的电话是多少" in body["replies"][0]["text"]
+    body = say(client, "fourth-person", f"查询{receipt}")  # not yet seen: shown again, on any chat
+    assert "请问传单上的电话是多少" in body["replies"][0]["text"] and "我看到了" in body["replies"][0]["buttons"]
+    with services.uow() as uow:  # a message written between that check and "seen" is not marked seen
+        services.tips.relay_reply(uow.session, uow.session.scalars(select(Tip)).one(), "还有收据吗？", "staff-1")
+        uow.commit()
+    assert "不再显示" in say(client, "fourth-person", "我看到了")["replies"][0]["text"]
     body = say(client, "third-person", f"查询{receipt}")
-    assert "请问传单" not in body["replies"][0]["text"]  # delivered once
+    assert "请问传单" not in body["replies"][0]["text"] and "还有收据吗" in body["replies"][0]["text"]
 
 
 def test_wrong_codes_are_rate_limited_and_reveal_nothing(client):

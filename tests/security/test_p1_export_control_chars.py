@@ -7,7 +7,7 @@ import io
 
 from openpyxl import load_workbook
 
-from bot.staff.labels import LOCAL_TZ
+from bot.staff.labels import zone
 from bot.store.models import utcnow
 from tests.integration.test_console_security import add_staff, console, file_via_chat, last_tip_id, sign_in, unlock  # noqa: F401
 from tests.integration.test_console_work import post
@@ -24,7 +24,7 @@ def test_control_characters_do_not_break_the_xlsx_and_are_not_shown(console):  #
     boss = add_staff(svc, "sq-ctl-boss", "shiquan", role="supervisor")
     sign_in(client, "sq-ctl-boss", boss)
     assert unlock(client).status_code == 303
-    month = utcnow().astimezone(LOCAL_TZ).strftime("%Y-%m")
+    month = utcnow().astimezone(zone()).strftime("%Y-%m")
     for path, data in (("/console/reports/monthly", {"month": month}), ("/console/reports/ledger", {})):
         r = post(client, path, kind="xlsx", **data)
         assert r.status_code == 200, r.text

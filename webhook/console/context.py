@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot.bootstrap import Services
 from bot.staff import roles
 from bot.staff.kit import StaffKit, build_kit
-from bot.staff.labels import fmt
+from bot.staff.labels import fmt, zone_label
 from bot.staff.sessions import Current, KeyRing
 from bot.store.console_models import StaffAccount
 from bot.tips.sealing import UnlockedOfficeKey
@@ -63,6 +63,8 @@ class ConsoleState:
     keyring: KeyRing
     env: Environment
     flashes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # per session: tips whose subject the queue has shown (audited once per session, not per page view)
+    queue_seen: dict[str, set[int]] = field(default_factory=dict)
 
 
 def state(request: Request) -> ConsoleState:
@@ -73,7 +75,7 @@ def state(request: Request) -> ConsoleState:
         if current is None:
             env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                               trim_blocks=True, lstrip_blocks=True)
-            env.globals.update(fmt=fmt, roles=roles)
+            env.globals.update(fmt=fmt, roles=roles, zone_label=zone_label)
             current = ConsoleState(build_kit(app_state.services), KeyRing(), env)
             app_state.console = current
         return current
@@ -111,13 +113,29 @@ class Ctx:
     def flash(self, message: str, level: str = "ok") -> None:
         if len(self.st.flashes) > MAX_FLASHES:  # messages never shown (sessions gone) do not pile up
             self.st.flashes.clear()
+        if len(self.st.queue_seen) > MAX_FLASHES:  # sessions gone: their next showing is audited again
+            self.st.queue_seen.clear()
         self.st.flashes.setdefault(self.current.session_id, []).append((level, message))
+
+    def people(self) -> dict[str, str]:
+        """Usernames to the names people know each other by (staff of every office: names are not secret)."""
+        return {a.username: a.display_name for a in self.st.kit.directory.list(self.session)}
 
     def render(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         flashes = self.st.flashes.pop(self.current.session_id, [])
+        names = self.people()
+
+        def person(username: str | None) -> str:
+            """张三（zhang）; 系统 for the system; a CLI user as 命令行：name."""
+            if not username or username == "system":
+                return "系统"
+            if username.startswith("cli:"):
+                return "命令行：" + username[4:]
+            return f"{names[username]}（{username}）" if username in names else username
+
         html = self.st.env.get_template(name).render(
             ctx=self, staff=self.staff, csrf=self.current.csrf, labels=self.st.kit.labels, flashes=flashes,
-            unlocked=self.key() is not None, city=self.city, **values)
+            unlocked=self.key() is not None, city=self.city, person=person, **values)
         return HTMLResponse(html, status)
 
 
@@ -149,6 +167,15 @@ def render_public(request: Request, name: str, status: int = 200, **values: Any)
     """A page for someone not signed in (sign-in, errors)."""
     html = state(request).env.get_template(name).render(staff=None, flashes=[], unlocked=False, **values)
     return HTMLResponse(html, status)
+
+
+def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
+    """An address under /console that has no page (or not for this method): a page saying so, in Chinese."""
+    message = "没有这个页面。请从线索队列进入。" if status == 404 else \
+        "这个页面不能这样打开。" if status == 405 else BAD_REQUEST
+    response = render_public(request, "error.html", status, message=message)
+    response.headers.update(headers or {})
+    return _secure(response)
 
 
 def safe_next(target: str | None) -> str:

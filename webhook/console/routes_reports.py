@@ -106,8 +106,9 @@ def audit_page(request: Request, ctx: Ctx = Console) -> HTMLResponse:
     action, actor, tip_id = q.get("action", "")[:32], q.get("actor", "")[:64], q.get("tip", "")
     if action:
         query = query.where(AuditEntry.action == action)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
+    if actor:  # a username, or the name people know each other by
+        by_name = {name: user for user, name in ctx.people().items()}
+        query = query.where(AuditEntry.actor == by_name.get(actor, actor))
     if ascii_digits(tip_id) and len(tip_id) < 10:
         query = query.where(AuditEntry.tip_id == int(tip_id))
     total = ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -1,15 +1,14 @@
-"""The queue and the tip page: open (audited), evidence, status, assignment, notes, replies, reveal."""
+"""The tip page: open (audited), evidence, status, assignment, notes, replies, reveal (the queue: routes_queue)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from bot.staff import queue, roles
+from bot.staff import roles
 from bot.store.console_models import StaffAccount, TipCase
 from bot.store.models import AuditEntry, Office, Tip
 from bot.tips import casework
@@ -18,44 +17,6 @@ from webhook.console.context import NOT_FOUND, PATH, Console, ConsoleError, Cons
 
 router = APIRouter(prefix=PATH, route_class=ConsoleRoute, include_in_schema=False)
 TipId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-PAGE = 50
-
-
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _filter(request: Request, ctx: Ctx) -> queue.QueueFilter:
-    q = request.query_params
-    labels = ctx.st.kit.labels
-    offices = {o.code for o in labels.offices.offices}
-    return queue.QueueFilter(
-        status=q.get("status", "") if q.get("status", "") in STATUS_LABELS else "",
-        category=q.get("category", "") if q.get("category", "") in {c.code for c in labels.categories.categories}
-        else "",
-        office=q.get("office", "") if q.get("office", "") in offices else "",
-        urgency=q.get("urgency", "") if q.get("urgency", "") in ("urgent", "normal") else "",
-        since=_date(q.get("since", "")), until=_date(q.get("until", "")),
-        assigned=q.get("assigned", "") if q.get("assigned", "") in ("me", "none") else "")
-
-
-@router.get("/")
-def queue_page(request: Request, ctx: Ctx = Console) -> HTMLResponse:
-    """The tip queue: metadata only, urgent first, with counts per status."""
-    f = _filter(request, ctx)
-    try:
-        page_no = max(1, min(10_000, int(request.query_params.get("page", "1"))))
-    except ValueError:
-        page_no = 1
-    rows, total = queue.page(ctx.session, ctx.scope, f, ctx.staff.id, PAGE, (page_no - 1) * PAGE)
-    counts = queue.status_counts(ctx.session, ctx.scope, f, ctx.staff.id)
-    names = {a.id: a.display_name for a in ctx.st.kit.directory.list(ctx.session, ctx.scope)}
-    query = {k: v for k, v in request.query_params.items() if k != "page"}
-    return ctx.render("queue.html", rows=rows, total=total, counts=counts, f=f, names=names, page=page_no,
-                      pages=max(1, -(-total // PAGE)), query=query, statuses=STATUS_LABELS)
 
 
 def _tip(ctx: Ctx, tip_id: int) -> Tip:

@@ -3,31 +3,23 @@
 (function () {
   "use strict";
 
+  var L = window.FundGuardLib, V = L.view, load = L.load, save = L.save, has = L.has, el = V.el;
   var KEY_USER = "fundguard.user", KEY_BIG = "fundguard.bigfont";
   var ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   var WELCOME = "您好！我是防范非法集资智能问答助手，可以为您讲解什么是非法集资、帮您看看一个投资项目靠不靠谱，也可以受理举报线索。" +
     "举报可以匿名，您提供的线索会严格保密。";
   var STARTERS = ["什么是非法集资", "帮我看看靠不靠谱", "我要举报", "查询举报进度"];
+  var MORE = "更多", MORE_OFFER = "回复“更多”";
+  var ASK_NEW = "开始新对话吗？\n正在填写的举报会放弃；上面的记录（包括回执码）还保留在本机。";
+  var ASK_CLEAR = "清除本机上的全部对话记录吗？\n回执码也会一起删除，请先抄下来或截图。清除后无法恢复。";
   var DEFAULT_PLACEHOLDER = "请输入您的问题";
   var PLACEHOLDERS = { /* by the tip slot named in `expects` */
     region: "例如：石泉县", subject: "例如：某某投资公司、某某养老项目",
     description: "例如：承诺高额回报、拉亲友入伙、在哪里活动",
     amount: "例如：大约20万，不清楚可回复 跳过", participants: "例如：大约30人，不清楚可回复 跳过",
-    evidence: "点“图片”发照片或截图，或说说有哪些证据；没有可回复 跳过",
+    evidence: "可点“图片”发照片，或用文字说明，没有可回复 跳过",
     contact: "回复 匿名 或 姓名+电话", confirm: "回复 确认 提交"
   };
-  function has(obj, key) { return Object.prototype.hasOwnProperty.call(obj, key); }
-
-  /* localStorage may be missing or throw (private mode, locked-down browsers): fall back to memory. */
-  var memory = {};
-  function load(key) {
-    try { var v = window.localStorage.getItem(key); if (v !== null) return v; } catch (e) { /* ignore */ }
-    return has(memory, key) ? memory[key] : null;
-  }
-  function save(key, value) {
-    if (value === null) delete memory[key]; else memory[key] = value;
-    try { if (value === null) localStorage.removeItem(key); else localStorage.setItem(key, value); } catch (e) { /* ignore */ }
-  }
 
   var root = document.documentElement;
   root.classList.toggle("bigfont", load(KEY_BIG) === "1");
@@ -48,17 +40,12 @@
     return u;
   }
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text; /* server text: never innerHTML */
-    return e;
-  }
-
   function init() {
     function $(id) { return document.getElementById(id); }
     var log = $("log"), form = $("composer"), input = $("msg"), sendBtn = $("send");
-    var hint = $("flowhint"), bigBtn = $("bigfont"), newBtn = $("newchat"), photo = $("photo");
+    var hint = $("flowhint"), bigBtn = $("bigfont"), newBtn = $("newchat"), clearBtn = $("clearlog");
+    var photoBtn = $("photo"), photoFile = $("photofile");
+    var history = new L.History();
     var sending = false, generation = 0; /* bumped by 新对话 so a late answer to the old chat is dropped */
     var lastGroup = null; /* the newest quick-reply group, re-enabled if a send fails */
 
@@ -66,14 +53,19 @@
     /* Put the start of a new answer at the top if it is long; otherwise this clamps to the bottom. */
     function reveal(node) { log.scrollTop = Math.max(0, node.offsetTop - 12); }
 
-    function addBubble(kind, text) { return log.appendChild(el("div", "msg " + kind, text)); }
+    function addBubble(kind, text) {
+      var b = log.appendChild(el("div", "msg " + kind));
+      if (kind === "bot") V.fillText(b, text); else b.textContent = text;
+      if (kind === "bot" && L.canSpeak) b.appendChild(V.speakButton(text, log));
+      return b;
+    }
 
     function addButtons(labels) {
       var group = el("div", "quick-replies");
       group.setAttribute("role", "group");
       group.setAttribute("aria-label", "快捷回复");
       labels.forEach(function (label) {
-        var b = el("button", "quick-reply", label);
+        var b = el("button", "quick-reply" + (label === MORE ? " more" : ""), label);
         b.type = "button";
         b.addEventListener("click", function () {
           if (sending || b.disabled) return;
@@ -92,42 +84,22 @@
       });
     }
 
-    function copyCode(code, codeEl, btn) {
-      function done(ok) {
-        btn.textContent = ok ? "已复制" : "请长按复制";
-        window.setTimeout(function () { btn.textContent = "复制"; }, 2500);
+    /* One item of the kept conversation, drawn; `record` also stores it. */
+    function draw(item, record) {
+      var node = null;
+      if (item.k === "u" || item.k === "b" || item.k === "e") {
+        node = addBubble({ u: "user", b: "bot", e: "bot error" }[item.k], String(item.t || ""));
+      } else if (item.k === "q" && Array.isArray(item.b)) {
+        node = lastGroup = addButtons(item.b.filter(function (x) { return typeof x === "string"; }));
+      } else if (item.k === "r" && typeof item.c === "string") {
+        node = log.appendChild(V.receiptBox(item.c));
+      } else if (item.k === "i") {
+        node = log.appendChild(V.pictureBubble(record ? item.preview : null));
+      } else if (item.k === "d") {
+        node = log.appendChild(el("div", "divider", "新对话"));
       }
-      function fallback() {
-        var ok = false;
-        try { /* the code is left selected, so a manual copy is one tap away */
-          var range = document.createRange(), sel = window.getSelection();
-          range.selectNodeContents(codeEl);
-          sel.removeAllRanges();
-          sel.addRange(range);
-          ok = document.execCommand("copy");
-        } catch (e) { ok = false; }
-        done(ok);
-      }
-      if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(code).then(function () { done(true); }, fallback);
-      } else fallback();
-    }
-
-    function addReceipt(code) {
-      var old = document.getElementById("receipt");
-      if (old) old.removeAttribute("id");
-      var box = el("div", "receipt");
-      box.id = "receipt";
-      box.appendChild(el("div", "receipt-label", "您的举报回执码"));
-      var row = el("div", "receipt-row");
-      var codeEl = el("span", "receipt-code", code);
-      var btn = el("button", "copy", "复制");
-      btn.type = "button";
-      btn.setAttribute("aria-label", "复制回执码");
-      btn.addEventListener("click", function () { copyCode(code, codeEl, btn); });
-      row.append(codeEl, btn);
-      box.append(row, el("p", "receipt-note", "请保存好回执码，凭它查询进度，不需要提供身份"));
-      return log.appendChild(box);
+      if (record) history.add(item.k === "i" ? { k: "i" } : item);
+      return node;
     }
 
     function setExpects(slot) {
@@ -135,10 +107,11 @@
       hint.hidden = !on;
       input.placeholder = !on ? DEFAULT_PLACEHOLDER
         : has(PLACEHOLDERS, slot) ? PLACEHOLDERS[slot] : "请输入，可随时回复 取消";
+      history.setExpects(on ? slot : null);
     }
 
     function setSending(on) {
-      sending = sendBtn.disabled = on;
+      sending = sendBtn.disabled = photoBtn.disabled = on;
       log.setAttribute("aria-busy", String(on));
     }
 
@@ -148,125 +121,119 @@
       data.replies.forEach(function (r) {
         if (!r || typeof r !== "object") return;
         var text = r.text === undefined || r.text === null ? "" : String(r.text);
-        if (text.trim()) { var b = addBubble("bot", text); first = first || b; }
+        if (text.trim()) { var b = draw({ k: "b", t: text }, true); first = first || b; }
         var labels = Array.isArray(r.buttons) ? r.buttons.filter(function (x) {
           return typeof x === "string" && x.trim() !== "";
         }) : [];
-        if (labels.length) { lastGroup = addButtons(labels); first = first || lastGroup; }
+        if (text.indexOf(MORE_OFFER) >= 0 && labels.indexOf(MORE) < 0) labels.unshift(MORE); /* offered: one tap */
+        if (labels.length) { var g = draw({ k: "q", b: labels }, true); first = first || g; }
       });
-      if (typeof data.receipt === "string" && data.receipt) { var box = addReceipt(data.receipt); first = first || box; }
-      if (!first) first = addBubble("bot", "抱歉，暂时没有回复，请换个说法或稍后再试。");
+      if (typeof data.receipt === "string" && data.receipt) {
+        var box = draw({ k: "r", c: data.receipt }, true); first = first || box;
+      }
+      if (!first) first = draw({ k: "b", t: "抱歉，暂时没有回复，请换个说法或稍后再试。" }, true);
       setExpects(data.expects);
       return first;
     }
 
-    function serverMessage(data) {
-      if (!data || typeof data !== "object") return "";
-      var m = data.detail !== undefined ? data.detail : data.error;
-      if (typeof m === "string") return m;
-      return m && typeof m === "object" && typeof m.message === "string" ? m.message : "";
-    }
-
-    function errorText(res, data, text) {
-      var msg = serverMessage(data);
-      if (!res) return "网络连接失败，请检查网络后再试。";
-      if (res.status === 429) return msg || "发送太频繁了，请稍等一会儿再试。";
-      var raw = JSON.stringify(data) || ""; /* data came from JSON, so this cannot throw */
-      if (res.status === 413 || (res.status === 422 &&
-          (text.length >= 1000 || /too[ _]long|at most|太长|过长|超过/i.test(raw)))) return "消息太长了，请分几次发送。";
-      return "发送失败，请稍后再试。" + (msg ? "\n（" + msg + "）" : "");
-    }
-
-    async function send(rawText, fromInput) {
-      var text = String(rawText || "").trim();
-      if (!text || sending) return;
+    /* One request to the bot: `shown` is what the person sent, `request` makes the fetch options. */
+    async function exchange(shown, request, onFail) {
+      if (sending) return;
       var myGen = generation;
       setSending(true);
       setButtonsDisabled(log, true);
-      addBubble("user", text);
-      if (fromInput) input.value = "";
+      draw(shown, true);
       var pending = log.appendChild(el("div", "pending", "正在回复…"));
       scrollToBottom();
-
       var res = null, data = null, ctl = typeof AbortController === "function" ? new AbortController() : null;
       var timer = ctl ? window.setTimeout(function () { ctl.abort(); }, 30000) : 0;
       try {
-        res = await fetch("/api/chat", {
-          method: "POST", credentials: "same-origin", cache: "no-store", signal: ctl ? ctl.signal : undefined,
-          headers: { "Content-Type": "application/json", "Accept": "application/json" },
-          body: JSON.stringify({ user: getUser(), text: text })
-        });
+        var opts = request();
+        opts.method = "POST"; opts.credentials = "same-origin"; opts.cache = "no-store";
+        opts.signal = ctl ? ctl.signal : undefined;
+        res = await fetch(opts.url, opts);
         try { data = await res.json(); } catch (e) { data = null; }
       } catch (e) { res = null; } /* network down, timeout */
       window.clearTimeout(timer);
       if (myGen !== generation) return; /* 新对话 was pressed meanwhile */
       pending.remove();
-
       if (res && res.ok && data && Array.isArray(data.replies)) {
         reveal(render(data));
       } else {
-        addBubble("bot error", errorText(res, data, text));
+        draw({ k: "e", t: V.errorText(res, data, shown.t || "") }, true);
         if (lastGroup) setButtonsDisabled(lastGroup, false); /* let them tap again */
-        if (fromInput && !input.value) input.value = text;   /* easy to retry or split */
+        if (onFail) onFail();
         scrollToBottom();
       }
       setSending(false);
     }
 
-    var MAX_PHOTO = 5 * 1024 * 1024;
-    var PHOTO_ERRORS = { 413: "图片太大了，请发5MB以内的图片（截图一般都可以）。",
-      415: "这个文件不是图片。请发JPG、PNG格式的截图或照片。", 400: "这张图片打不开，请换一张再试。" };
+    function send(rawText, fromInput) {
+      var text = String(rawText || "").trim();
+      if (!text || sending) return;
+      if (fromInput) input.value = "";
+      exchange({ k: "u", t: text }, function () {
+        return { url: "/api/chat", headers: { "Content-Type": "application/json", "Accept": "application/json" },
+                 body: JSON.stringify({ user: getUser(), text: text }) };
+      }, function () { if (fromInput && !input.value) input.value = text; }); /* easy to retry or split */
+    }
 
-    /* A picture: evidence inside a tip; elsewhere the bot reads its text and checks it. */
-    async function sendImage(file) {
-      if (!file || sending) return;
-      if (file.size > MAX_PHOTO) { addBubble("bot error", PHOTO_ERRORS[413]); scrollToBottom(); return; }
-      var myGen = generation;
-      setSending(true);
+    async function sendPicture(file) {
+      var shrunk = null;
+      try { shrunk = await L.shrink(file); } catch (e) { shrunk = null; }
+      if (!shrunk) {
+        draw({ k: "e", t: "这张图片打不开，请换一张照片或截图再试。" }, true);
+        scrollToBottom();
+        return;
+      }
+      exchange({ k: "i", preview: shrunk.preview }, function () {
+        var body = new FormData();
+        body.append("user", getUser());
+        body.append("image", shrunk.blob, "photo.jpg");
+        return { url: "/api/chat/image", headers: { "Accept": "application/json" }, body: body };
+      });
+    }
+
+    function welcome() { draw({ k: "b", t: WELCOME }, true); draw({ k: "q", b: STARTERS }, true); }
+
+    function restore() {
+      history.items.forEach(function (item) { draw(item, false); });
       setButtonsDisabled(log, true);
-      addBubble("user", "［图片］");
-      var pending = log.appendChild(el("div", "pending", "正在看图片…"));
+      var lastItem = history.items[history.items.length - 1];
+      if (lastGroup && lastItem && lastItem.k === "q") setButtonsDisabled(lastGroup, false);
+      setExpects(history.expects);
       scrollToBottom();
-      var body = new FormData(), res = null, data = null;
-      body.append("user", getUser());
-      body.append("image", file);
-      try {
-        res = await fetch("/api/chat/image", { method: "POST", credentials: "same-origin", cache: "no-store",
-          headers: { "Accept": "application/json" }, body: body });
-        try { data = await res.json(); } catch (e) { data = null; }
-      } catch (e) { res = null; }
-      if (myGen !== generation) return;
-      pending.remove();
-      if (res && res.ok && data && Array.isArray(data.replies)) reveal(render(data));
-      else {
-        var known = res && has(PHOTO_ERRORS, res.status) ? PHOTO_ERRORS[res.status] : "";
-        addBubble("bot error", known || errorText(res, data, ""));
-        if (lastGroup) setButtonsDisabled(lastGroup, false);
-        scrollToBottom();
-      }
-      setSending(false);
     }
-
-    function welcome() { addBubble("bot", WELCOME); lastGroup = addButtons(STARTERS); }
 
     function applyBig(on) {
       root.classList.toggle("bigfont", on);
-      bigBtn.textContent = on ? "标准" : "大字";
+      bigBtn.textContent = on ? "标准字" : "大字";
       bigBtn.title = on ? "恢复标准字号" : "放大字号";
     }
 
+    /* The on-screen keyboard takes half a phone's height: fold the header away while typing. */
+    function fold() {
+      var vv = window.visualViewport, small = window.matchMedia("(max-width: 48rem)").matches;
+      var keyboard = vv ? vv.height < window.innerHeight * 0.75 : false;
+      root.classList.toggle("typing", small && (document.activeElement === input || keyboard));
+    }
+
     form.addEventListener("submit", function (e) { e.preventDefault(); send(input.value, true); });
-    photo.addEventListener("change", function () {
-      var file = photo.files && photo.files[0];
-      photo.value = ""; /* the same picture can be chosen again */
-      sendImage(file);
-    });
     input.addEventListener("keydown", function (e) {
       /* Enter sends, Shift+Enter is a new line; never while an IME (pinyin) is composing. */
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
         e.preventDefault();
         send(input.value, true);
       }
+    });
+    input.addEventListener("focus", fold);
+    input.addEventListener("blur", function () { window.setTimeout(fold, 150); });
+    if (window.visualViewport) window.visualViewport.addEventListener("resize", fold);
+    photoBtn.addEventListener("click", function () { if (!sending) photoFile.click(); });
+    photoFile.addEventListener("change", function () {
+      var file = photoFile.files && photoFile.files[0];
+      photoFile.value = "";
+      if (file) sendPicture(file);
     });
     bigBtn.addEventListener("click", function () {
       var on = !root.classList.contains("bigfont");
@@ -275,21 +242,24 @@
       var bots = log.querySelectorAll(".msg.bot"); /* keep the latest answer in view after reflow */
       if (bots.length) reveal(bots[bots.length - 1]);
     });
-    newBtn.addEventListener("click", function () {
+    function restart(clearAll) {
       generation++;
+      L.stopSpeaking();
       setSending(false);
       save(KEY_USER, null);
       getUser();
-      log.textContent = "";
       input.value = "";
+      if (clearAll) { history.clear(); log.textContent = ""; } else { setButtonsDisabled(log, true); draw({ k: "d" }, true); }
       setExpects(null);
       welcome();
-    });
+      scrollToBottom();
+    }
+    newBtn.addEventListener("click", function () { if (window.confirm(ASK_NEW)) restart(false); });
+    clearBtn.addEventListener("click", function () { if (window.confirm(ASK_CLEAR)) restart(true); });
 
     applyBig(root.classList.contains("bigfont"));
     getUser();
-    setExpects(null);
-    welcome();
+    if (history.items.length) restore(); else { setExpects(null); welcome(); }
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -9,11 +9,17 @@
       event.preventDefault();
     }
   });
+  // The print view's button.
+  document.addEventListener("click", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-print")) {
+      window.print();
+    }
+  });
   // Queue filters apply as soon as a choice changes.
   var filters = document.getElementById("filters");
   if (filters) {
     filters.addEventListener("change", function (event) {
-      if (event.target.tagName === "SELECT") {
+      if (event.target.tagName === "SELECT" || event.target.type === "checkbox") {
         filters.submit();
       }
     });
