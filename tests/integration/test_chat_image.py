@@ -12,6 +12,7 @@ from bot.store.models import Tip, TipSeal
 from bot.tips.keys import DEV_PASSPHRASE, unlock
 from tests.integration.test_chat_api import say
 
+
 def _jpeg() -> bytes:
     """A real (tiny, blank) JPEG: the route opens every picture before the engine sees it."""
     import io
