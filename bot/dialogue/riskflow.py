@@ -89,8 +89,8 @@ class RiskCheckHandler:
         report = self._checker.analyse(text)
         ctx.state.data["last_topic"] = TOPIC
         if report.flags:  # kept sealed: "更多" opens the whole check, "我要举报他们" offers the text pasted
-            ctx.state.case = {"text": text[:600], "flags": report.flag_ids, "verdict": report.verdict,
-                              "topic": TOPIC, "rate": report.annual_rate, "at": time.time(), "pasted": True}
+            ctx.state.keep_case({"text": text[:600], "flags": report.flag_ids, "verdict": report.verdict,
+                                 "topic": TOPIC, "rate": report.annual_rate, "at": time.time(), "pasted": True})
             ctx.state.data["more"] = "case"
         learn = []
         for flag in report.flags:

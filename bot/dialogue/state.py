@@ -24,6 +24,7 @@ class DraftCipher(Protocol):
 
 
 CASE_TTL = 30 * 60
+PLAIN_CASE = "case0"  # the topic and time of an ordinary story (no words of the person's)
 EXPIRING = frozenset({"tip"})  # flows whose draft is erased when left idle
 
 
@@ -43,9 +44,20 @@ class State:
 
     def fresh_case(self, now: float | None = None) -> dict[str, Any] | None:
         """The case, if it was described in the last CASE_TTL seconds."""
-        if self.case and (now or time.time()) - float(self.case.get("at", 0)) <= CASE_TTL:
-            return self.case
+        case = self.case or self.data.get(PLAIN_CASE)
+        if case and (now or time.time()) - float(case.get("at", 0)) <= CASE_TTL:
+            return dict(case)
         return None
+
+    def keep_case(self, case: dict[str, Any]) -> None:
+        """A case with flags is kept sealed, with the person's words; one without (an ordinary story) only as
+        its topic and time, in the open part: no words of theirs, nothing to encrypt on every turn."""
+        if case.get("flags"):
+            self.case = case
+            self.data.pop(PLAIN_CASE, None)
+        else:
+            self.case = None
+            self.data[PLAIN_CASE] = {"flags": [], "verdict": "none", "topic": case.get("topic"), "at": case["at"]}
 
     def enter(self, flow: str, step: str) -> None:
         self.flow, self.step, self.secret = flow, step, None

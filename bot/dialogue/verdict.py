@@ -118,8 +118,8 @@ class VerdictHandler:
 
     def verdict(self, ctx: Ctx, report: RiskReport, topic: str | None, confidence: float = 1.0) -> Turn:
         topic = self._topic(report, topic)
-        ctx.state.case = {"text": ctx.text[:CASE_TEXT_MAX], "flags": report.flag_ids, "verdict": report.verdict,
-                          "topic": topic, "rate": report.annual_rate, "at": self._clock()}
+        ctx.state.keep_case({"text": ctx.text[:CASE_TEXT_MAX], "flags": report.flag_ids, "verdict": report.verdict,
+                             "topic": topic, "rate": report.annual_rate, "at": self._clock()})
         ctx.state.data["last_topic"] = topic
         ctx.state.data["more"] = "case"
         first = Outbound(render_personal(report, self._checker.lexicon))
@@ -134,8 +134,7 @@ class VerdictHandler:
     def remember(self, ctx: Ctx, topic: str) -> None:
         """A situation told without any promise (俺老伴住敬老院，一个月交两千二): kept for "那能交吗"."""
         if len(ctx.norm) >= _SITUATION_MIN and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS):
-            ctx.state.case = {"text": ctx.text[:CASE_TEXT_MAX], "flags": [], "verdict": "none", "topic": topic,
-                              "rate": None, "at": self._clock()}
+            ctx.state.keep_case({"flags": [], "verdict": "none", "topic": topic, "at": self._clock()})
 
     def _topic(self, report: RiskReport, topic: str | None) -> str:
         if topic and topic not in _NOT_ADVICE:  # the NLU knew what they ask (被骗后有人说能追回, 参与者的损失 …)

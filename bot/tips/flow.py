@@ -17,6 +17,7 @@ import re
 from datetime import datetime, timedelta
 
 from bot.dialogue.context import Ctx, turn
+from bot.dialogue.state import PLAIN_CASE
 from bot.messages import Turn
 from bot.offices import OfficeDirectory
 from bot.store.models import utcnow
@@ -84,10 +85,11 @@ class TipFlow:
                  "可以匿名，只有想领奖励时才需要实名。\n随时回复“取消”就放弃，填写的内容会全部删除。\n\n")
         case = ctx.state.fresh_case()
         ctx.state.case = None  # what they described now belongs to the tip's sealed draft, or to nothing
+        ctx.state.data.pop(PLAIN_CASE, None)
         if len(rest) >= 6:  # the story came with the request: take what it tells, show it in the summary
             draft["first"] = ctx.text
             read_story(draft, ctx.text, rest, self.offices)
-        elif case is not None:  # 我要举报他们, after describing it: offer their own words, never file them silently
+        elif case is not None and case.get("text"):  # 我要举报他们 after a story: offer it, never file it silently
             draft["description"], draft["prefill_pending"] = case["text"], True
             self._pick_up(ctx, draft, case["text"], region=True)
             return self._ask(ctx, intro + PREFILL.format(_clip(case["text"])), "description", ["对", "重新说"],
