@@ -268,6 +268,8 @@ class RiskChecker:
                 money and entry.needs_any == lex.money
             ):
                 continue
+            if entry.surely_absent(active_text):
+                continue  # no phrase of it anywhere in the text: no sentence to look through
             for s, e in active:
                 span = find_phrase(entry, a.norm[s:e], lex.context)
                 if span:

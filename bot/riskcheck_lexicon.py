@@ -28,6 +28,7 @@ from bot.textnorm import normalise
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LEXICON = REPO_ROOT / "content" / "red_flags.yaml"
 DEFAULT_SPEC_DIR = REPO_ROOT / "content" / "spec"
+_CHAR_CLASS = re.compile(r"\[(?:\\.|[^\]])*\]")
 _PUNCT = set(",.;:!?。，；：！？、…\"'“”‘’()（）《》【】[] ")
 
 
@@ -105,6 +106,18 @@ class FlagEntry(BaseModel):
     @cached_property
     def excluder(self) -> re.Pattern[str] | None:
         return _alternation(self.exclude, self.exclude_patterns)
+
+    @cached_property
+    def _position_free(self) -> bool:
+        """No pattern looks at where a sentence starts or ends (^, $, lookarounds, \\b): a search of the whole
+        text then finds whatever a search of each sentence would."""
+        bare = [_CHAR_CLASS.sub("", p) for p in self.patterns]  # [^,。] is no anchor
+        return not any(mark in p for p in bare for mark in ("^", "$", "(?<", "(?=", "(?!", "\\b"))
+
+    def surely_absent(self, text: str) -> bool:
+        """True when no phrase or pattern of this flag occurs anywhere in `text` (so no sentence of it can
+        raise the flag); False when one may."""
+        return self._position_free and self.matcher.search(text) is None
 
     @cached_property
     def needs_re(self) -> re.Pattern[str] | None:
