@@ -175,6 +175,7 @@ def bootstrap(
         subscribe=SubscribeFlow(counties, resolve_county, lambda chat_id: drafts.encrypt_json(chat_id)),
         riskcheck=RiskCheckHandler(risk, partial(render_pasted, lexicon=risk.lexicon), kb.title),
         verdict=VerdictHandler(risk, kb, offices, hints),
+        offices=offices,
         flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
         threshold=settings.nlu_threshold,
         pictures=build_pictures(settings, risk),

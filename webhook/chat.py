@@ -63,6 +63,7 @@ class ChatResponse(BaseModel):
     red_flags: list[str]
     expects: str | None
     receipt: str | None
+    basis: str | None = None  # extension: the legal basis of the answer, e.g. 《防范和处置非法集资条例》第二条
 
 
 def chat_limits(request: Request) -> ChatLimits:

@@ -18,6 +18,7 @@ def to_response(turn: Turn) -> dict:
         "red_flags": list(turn.red_flags),
         "expects": turn.expects,
         "receipt": turn.receipt,
+        "basis": turn.extra.get("basis"),  # the legal basis of the answer (its text is behind “更多”)
     }
 
 

@@ -68,6 +68,7 @@ class Engine:
         subscribe: SubscribeFlow,
         riskcheck: RiskCheckHandler,
         verdict: VerdictHandler | None = None,
+        offices: Any = None,
         flows: dict[str, Flow] | None = None,
         threshold: float = 0.32,
         push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),
@@ -81,6 +82,7 @@ class Engine:
         self._states = states
         self._risk = riskcheck
         self._verdict = verdict
+        self._offices = offices  # the directory: a county's office named in a question about reporting
         self._flows: dict[str, Any] = {"subscribe": subscribe, "riskcheck": riskcheck, **(flows or {})}
         self._threshold = threshold
         self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
@@ -106,6 +108,8 @@ class Engine:
             result = await self._route(ctx)
             if msg.channel in self._push_channels:  # the web and the terminal have no push: no query
                 SubscriberRepository(uow.session).touch(key)
+            if "basis" not in result.extra and result.topic in self.kb.topics:  # the legal basis, in the API too
+                result = replace(result, extra={**result.extra, "basis": self.kb.basis(result.topic)})
             if state.expired:  # the half-written tip was erased: say so before anything else
                 result = replace(result, replies=(Outbound(EXPIRED, ()), *result.replies))
             self._states.save(uow.session, key, state)
@@ -251,6 +255,10 @@ class Engine:
     def _answer(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
         ctx.state.data["last_topic"] = topic
         out = self.kb.answer(topic)
+        office = self._offices.resolve(ctx.text) if self._offices is not None and topic in _CONTACT_TOPICS else None
+        if office is not None and not office.is_city:  # their county is named: its office, once, plainly
+            c = office.contacts
+            out = replace(out, text=f"{out.text}\n{office.area}：{office.name}，电话{c.phone}，{c.address}")
         return Turn((out,), topic, parse.intent if parse else topic, parse.confidence if parse else 1.0)
 
     def _clarify(self, ctx: Ctx, parse: Parse) -> Turn:
@@ -276,5 +284,7 @@ class Engine:
 
 # intents after which a message is not a case to judge (a receipt query, a subscription)
 _NO_VERDICT = frozenset({"report_status", "subscribe", "unsubscribe", "greet", "thanks_bye"})
+# topics after which the office of a county the person named is given (电话, address)
+_CONTACT_TOPICS = frozenset({"report_how", "human_handoff", "victim_what_to_do", "report_reward", "case_disposal"})
 _FLOW_TOPIC = {"tip": "report_start", "subscribe": "subscribe", "riskcheck": "risk_check",
                "status": "report_status"}

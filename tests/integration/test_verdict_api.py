@@ -94,3 +94,18 @@ def test_the_held_out_sets_are_not_in_any_training_or_tuning_data():
     leaked = [t for t in held if t in corpus]
     assert not leaked, leaked[:3]
     assert len(held) >= 150 + 40
+
+
+def test_every_answer_carries_its_legal_basis_in_the_api(sqlite_client):
+    body = say(sqlite_client, "b1", "啥叫非法集资")
+    assert body["topic"] == "definition" and "第二条" in (body["basis"] or "")
+    assert "【依据】" not in body["replies"][0]["text"]  # the words of it are one tap away, behind 更多
+
+
+def test_a_named_county_gets_its_own_office(sqlite_client, services):
+    body = say(sqlite_client, "b2", "我是石泉县的，想举报要找谁，打什么电话")
+    office = services.offices.get("shiquan")
+    assert body["topic"] == "report_how"
+    assert office.contacts.phone in text_of(body) and office.name in text_of(body)
+    other = say(sqlite_client, "b3", "想举报要找谁，打什么电话")  # no county named: no county's office
+    assert office.contacts.phone not in text_of(other)
