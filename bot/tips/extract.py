@@ -54,17 +54,17 @@ _COUNTED = re.compile(r"[人户家位名个]")  # 二十多个 counts something:
 _MONEY_WORD = re.compile(r"[元块钱万亿]")
 
 
+def _yuan(m: re.Match[str]) -> int | None:
+    """An _AMOUNT match in yuan: '二十多万' → 200000."""
+    n = chinese_number(m.group(1))
+    if n is None:
+        return None
+    return int(n * _scale(m.group(3) + (m.group(5) if m.group(5) in ("万", "亿") else "")))
+
+
 def parse_amount(text: str) -> int | None:
     """The largest money amount in yuan named in a text: '大概二十多万' → 200000."""
-    best = None
-    for m in _AMOUNT.finditer(normalise(text)):
-        n = chinese_number(m.group(1))
-        if n is None:
-            continue
-        units = m.group(3) + (m.group(5) if m.group(5) in ("万", "亿") else "")
-        value = int(n * _scale(units))
-        best = value if best is None else max(best, value)
-    return best
+    return max((v for m in _AMOUNT.finditer(normalise(text)) if (v := _yuan(m)) is not None), default=None)
 
 
 def parse_participants(text: str) -> int | None:
@@ -102,18 +102,13 @@ _GENERIC_SUFFIX = 2  # 这个群, 一个项目: at least this many characters be
 def parse_total_amount(text: str) -> int | None:
     """The sum of the whole case named in a story ("一共收了两百多万", "…，一百多万"); a price per share or one
     person's deposit ("入股一万", "存五万") is not it."""
-    norm, best = normalise(text), None
-    for m in _AMOUNT.finditer(norm):
+    norm = normalise(text)
+
+    def whole(m: re.Match[str]) -> bool:
         cued = _TOTAL_CUE.search(norm, max(0, m.start() - 12), m.end()) is not None
-        if not cued and _PER_PERSON.search(norm, max(0, m.start() - 6), m.start()):
-            continue
-        n = chinese_number(m.group(1))
-        if n is None:
-            continue
-        units = m.group(3) + (m.group(5) if m.group(5) in ("万", "亿") else "")
-        value = int(n * _scale(units))
-        best = value if best is None else max(best, value)
-    return best
+        return cued or not _PER_PERSON.search(norm, max(0, m.start() - 6), m.start())
+
+    return max((v for m in _AMOUNT.finditer(norm) if whole(m) and (v := _yuan(m)) is not None), default=None)
 
 
 def extract_subject(text: str) -> str | None:
