@@ -16,6 +16,11 @@ def say(client, user: str, text: str) -> dict:
     return r.json()
 
 
+def text_of(body: dict) -> str:
+    """Every reply of a turn, as one text."""
+    return "\n".join(r["text"] for r in body["replies"])
+
+
 def test_answers_a_plain_question_with_every_field(client):
     body = say(client, "u1", "啥叫非法集资")
     assert set(body) == FIELDS

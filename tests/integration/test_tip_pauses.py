@@ -8,16 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.store.models import Conversation, utcnow
-
-
-def say(client, user: str, text: str) -> dict:
-    r = client.post("/api/chat", json={"user": user, "text": text})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def text_of(body: dict) -> str:
-    return "\n".join(r["text"] for r in body["replies"])
+from tests.integration.test_chat_api import say, text_of
 
 
 def test_a_half_written_tip_expires_and_is_erased(client, services):

@@ -6,19 +6,10 @@ from sqlalchemy import select
 
 from bot.store.models import Tip, TipSeal
 from bot.tips.keys import DEV_PASSPHRASE, unlock
+from tests.integration.test_chat_api import say, text_of
 
 STORY = ("我要举报，旬阳市蜀河镇的旬阳鑫农生态合作社，入股一万每年分红两千，保本，"
          "一共收了两百多万，村里一百多人都入了，负责人叫陈某")
-
-
-def say(client, user: str, text: str) -> dict:
-    r = client.post("/api/chat", json={"user": user, "text": text})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def text_of(body: dict) -> str:
-    return "\n".join(r["text"] for r in body["replies"])
 
 
 def opened(services) -> dict:

@@ -8,19 +8,10 @@ import yaml
 from sqlalchemy import select
 
 from bot.store.models import Conversation
+from tests.integration.test_chat_api import say, text_of
 
 REPO = Path(__file__).resolve().parents[2]
 STORY = "俺家老头子在搞一个养老院的项目说投十万每年返一万二中不中"
-
-
-def say(client, user: str, text: str) -> dict:
-    r = client.post("/api/chat", json={"user": user, "text": text})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def text_of(body: dict) -> str:
-    return "\n".join(r["text"] for r in body["replies"])
 
 
 def test_a_described_promise_gets_a_verdict_about_their_case(sqlite_client):
