@@ -54,6 +54,7 @@ class FakePush:
     consents: dict[tuple[str, str], int] = field(default_factory=dict)  # (openid, template) → uses (-1: long-term)
     subscribe_sent: list[tuple[str, str, dict]] = field(default_factory=list)
     callback: Any = None                # a WeChatPusher aimed at the bot's /wechat
+    posters: list[threading.Thread] = field(default_factory=list)  # finish events being posted
     event_delay: float = 0.05
     next_tag: int = 100
     next_msg: int = 1000001
@@ -165,9 +166,18 @@ class FakePush:
             self.received[o].append(month)
         self.jobs.append(job)
         if self.callback is not None:
-            threading.Thread(target=self._post_finish, args=(job,), daemon=True).start()
+            poster = threading.Thread(target=self._post_finish, args=(job,), daemon=True)
+            self.posters.append(poster)
+            poster.start()
         return {"errcode": 0, "errmsg": "send job submission success", "msg_id": job.msg_id,
                 "msg_data_id": job.msg_id * 10}
+
+    def quiesce(self, timeout: float = 10.0) -> None:
+        """No more finish events, and the ones under way finished: a post racing the app's shutdown could
+        leave the test client waiting for a lifespan that never ends."""
+        self.callback = None
+        for poster in self.posters:
+            poster.join(timeout)
 
     def _post_finish(self, job: MassJob) -> None:
         time.sleep(self.event_delay)

@@ -39,6 +39,7 @@ def push(make_services, db_url):  # type: ignore[no-untyped-def]
             pusher = WeChatPusher(http, token=TOKEN, app_id=APP_ID, aes_key=AES_KEY, mode="safe")
             api.push.callback = pusher
             yield api, svc, pusher
+            api.push.quiesce()  # before the app stops: no event posted into a client that is closing
         svc.db.dispose()
 
 
