@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.store.models import Conversation, Subscriber
 
-FIELDS = {"replies", "topic", "intent", "confidence", "red_flags", "expects", "receipt"}
+FIELDS = {"replies", "topic", "intent", "confidence", "red_flags", "expects", "receipt", "basis"}  # basis: an extension
 
 
 def say(client, user: str, text: str) -> dict:
