@@ -89,9 +89,7 @@ class RiskCheckHandler:
         report = self._checker.analyse(text)
         ctx.state.data["last_topic"] = TOPIC
         if report.flags:  # kept sealed: "更多" opens the whole check, "我要举报他们" offers the text pasted
-            ctx.state.keep_case({"text": text[:600], "flags": report.flag_ids, "verdict": report.verdict,
-                                 "topic": TOPIC, "rate": report.annual_rate, "at": time.time(), "pasted": True})
-            ctx.state.data["more"] = "case"
+            ctx.state.keep_checked(text, report, TOPIC, time.time(), pasted=True)
         learn = []
         for flag in report.flags:
             if flag.topic not in learn and flag.topic != "red_flags":

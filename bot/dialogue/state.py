@@ -18,12 +18,20 @@ from sqlalchemy.orm import Session
 from bot.store.models import Conversation, utcnow
 
 
+class Checked(Protocol):  # what a case keeps of a risk check's report
+    @property
+    def flag_ids(self) -> list[str]: ...
+    verdict: str
+    annual_rate: float | None
+
+
 class DraftCipher(Protocol):
     def encrypt_json(self, obj: Any) -> str: ...
     def decrypt_json(self, token: str) -> Any: ...
 
 
 CASE_TTL = 30 * 60
+CASE_TEXT_MAX = 600  # characters of the person's words kept with a case
 PLAIN_CASE = "case0"  # the topic and time of an ordinary story (no words of the person's)
 EXPIRING = frozenset({"tip"})  # flows whose draft is erased when left idle
 
@@ -48,6 +56,13 @@ class State:
         if case and (now or time.time()) - float(case.get("at", 0)) <= CASE_TTL:
             return dict(case)
         return None
+
+    def keep_checked(self, text: str, report: Checked, topic: str, at: float, pasted: bool = False) -> None:
+        """A text the risk check flagged (their story, or a pitch they pasted): kept sealed, with the flags, for
+        the follow-ups; "更多" now opens its details."""
+        self.keep_case({"text": text[:CASE_TEXT_MAX], "flags": list(report.flag_ids), "verdict": report.verdict,
+                        "topic": topic, "rate": report.annual_rate, "at": at, "pasted": pasted})
+        self.data["more"] = "case"
 
     def keep_case(self, case: dict[str, Any]) -> None:
         """A case with flags is kept sealed, with the person's words; one without (an ordinary story) only as

@@ -51,7 +51,6 @@ _SCHEME_TOPICS = frozenset({
 # topics whose answer is no advice on a scheme: the flags' own topic answers instead
 _NOT_ADVICE = frozenset({"out_of_scope", "greet", "thanks_bye", "bot_identity", "human_handoff", "campaign_info",
                          "subscribe", "unsubscribe", "report_status"})
-CASE_TEXT_MAX = 600
 REASSURE = re.compile(
     r"放心|能买|能交|能存|能投|能参加|能去|能办|能入|中不中|行不行|成不成|可以吗|可以买|可以存|可以投|可以交|靠谱吧|"
     r"没问题吧|安全吧|能信|那就好|得劲不|妥不妥|稳不稳|要不要紧|没事吧|不要紧吧"
@@ -118,10 +117,8 @@ class VerdictHandler:
 
     def verdict(self, ctx: Ctx, report: RiskReport, topic: str | None, confidence: float = 1.0) -> Turn:
         topic = self._topic(report, topic)
-        ctx.state.keep_case({"text": ctx.text[:CASE_TEXT_MAX], "flags": report.flag_ids, "verdict": report.verdict,
-                             "topic": topic, "rate": report.annual_rate, "at": self._clock()})
+        ctx.state.keep_checked(ctx.text, report, topic, self._clock())
         ctx.state.data["last_topic"] = topic
-        ctx.state.data["more"] = "case"
         first = Outbound(render_personal(report, self._checker.lexicon))
         replies = [first]
         if topic != "risk_check":
