@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.ocr_texts import LEGIT, RISKY  # noqa: E402
 from bot.media.ocr import RapidOcrReader  # noqa: E402
-from bot.riskcheck import RiskChecker  # noqa: E402
+from bot.riskcheck.check import RiskChecker  # noqa: E402
 from tests.fakes.pictures import cjk_font  # noqa: E402
 
 

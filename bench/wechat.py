@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from bench._common import Conn, Server, add_server_args, percentile, server_env, write_report  # noqa: E402
 from bench.chat import conversation, plain_questions, risk_texts  # noqa: E402
-from bot.channels.wechat_gateway import SORRY  # noqa: E402
+from bot.channels.wechat.gateway import SORRY  # noqa: E402
 from tests.fakes.wechat_api import FakeWeChatAPI, WeChatPusher  # noqa: E402
 
 TOKEN = "fgBenchToken2024"

@@ -23,8 +23,8 @@ from bot.dialogue.verdict import TopicHints, VerdictHandler
 from bot.knowledge import KnowledgeBase, load_topic_ids
 from bot.media.links import LinkReader
 from bot.offices import OfficeDirectory
-from bot.riskcheck import RiskChecker
-from bot.riskcheck_reply import render_pasted
+from bot.riskcheck.check import RiskChecker
+from bot.riskcheck.reply import render_pasted
 from bot.settings import Settings
 from bot.staff.labels import use_zone
 from bot.store.db import make_engine, make_session_factory
@@ -205,11 +205,11 @@ def build_senders(services: Services) -> dict[str, Sender]:
     senders: dict[str, Sender] = {}
     # --- channel senders (one branch per channel; keep imports inside the branch) ---
     if services.settings.telegram_token:
-        from bot.channels.telegram import build_sender as telegram_sender
+        from bot.channels.telegram.sender import build_sender as telegram_sender
 
         senders["telegram"] = telegram_sender(services)
     if services.settings.wechat_app_id:
-        from bot.channels.wechat import WeChatClient
+        from bot.channels.wechat.client import WeChatClient
 
         senders["wechat"] = WeChatClient.from_services(services)
     return senders

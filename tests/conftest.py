@@ -76,11 +76,11 @@ def postgres_database() -> Iterator[str]:
 def _truncate_all(url: str) -> None:
     from sqlalchemy import create_engine, text
 
-    from bot.store.models import Base
+    from bot.store.schema import metadata
 
     engine = create_engine(url)
     with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -23,7 +23,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = getattr(app.state, "services", None)
     runtime = None
     if services is not None and services.settings.telegram_token and services.engine is not None:
-        from bot.channels.telegram_app import TelegramWebhook
+        from bot.channels.telegram.app import TelegramWebhook
 
         runtime = TelegramWebhook(services)
         await runtime.start()

@@ -8,8 +8,8 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from bot.channels.wechat_gateway import WeChatGateway
-from bot.channels.wechat_protocol import MAX_XML, Rejected
+from bot.channels.wechat.gateway import WeChatGateway
+from bot.channels.wechat.protocol import MAX_XML, Rejected
 
 router = APIRouter()
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ import yaml
 
 from bot.dialogue.context import Ctx
 from bot.messages import Button, Outbound, Turn
-from bot.riskcheck import RiskChecker, RiskReport
-from bot.riskcheck_reply import render_details, render_personal
+from bot.riskcheck.check import RiskChecker, RiskReport
+from bot.riskcheck.reply import render_details, render_personal
 from bot.textnorm import normalise
 
 WHAT_NOW = re.compile(

@@ -88,10 +88,10 @@ def campaign_reach(session: Session, offices: frozenset[str] | None, since: date
     from sqlalchemy import func
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.store.models import Base
+    from bot.store.schema import metadata
     from bot.store.subscribers import AUDIENCES
 
-    table = Base.metadata.tables.get("deliveries")
+    table = metadata.tables.get("deliveries")
     if table is None or not {"audience", "state", "sent_at", "county"} <= set(table.c.keys()):
         return None
     query = (select(table.c.audience, func.count()).where(table.c.state == "sent")

@@ -186,7 +186,3 @@ class SharedValue(Base):
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-
-
-# Tables of other parts live in their own modules; importing them here registers them on Base.metadata.
-from bot.store import campaign_models, console_models  # noqa: E402,F401

@@ -12,7 +12,7 @@ from bot.campaigns.config import CampaignConfig
 from bot.campaigns.runtime import campaign_service
 from bot.campaigns.service import CampaignError
 from bot.campaigns.wechat_subscribe import parse_fields
-from bot.channels.wechat_protocol import WeChatProtocol
+from bot.channels.wechat.protocol import WeChatProtocol
 from tests.fakes.wechat_api import WeChatPusher
 from tests.fakes.wechat_push import MassJob, finish_xml, popup_xml
 

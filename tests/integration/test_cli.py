@@ -61,7 +61,7 @@ def test_the_readme_command_table_names_every_command_group():
 
 
 def test_serve_refuses_a_trusted_proxy_that_is_no_address(monkeypatch, tmp_path):
-    from bot.cli import trusted_proxies
+    from bot.cli.serve import trusted_proxies
 
     _env(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setenv("FUNDGUARD_TRUSTED_PROXIES", "10.0.0.5, nginx")

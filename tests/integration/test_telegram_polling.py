@@ -12,8 +12,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.channels.telegram_app import run_polling
-from bot.channels.telegram_texts import COMMANDS
+from bot.channels.telegram.app import run_polling
+from bot.channels.telegram.texts import COMMANDS
 from bot.cli import main as cli
 from bot.tips.flow import PROMPTS
 from tests.fakes.telegram_api import USER, FakeTelegram, Updates

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from bot.channels.base import SendResult
-from bot.channels.telegram import TelegramSender
+from bot.channels.telegram.sender import TelegramSender
 from bot.messages import Button, Inbound, Outbound
 from bot.store.models import Subscriber
 from tests.fakes.telegram_api import FakeTelegram

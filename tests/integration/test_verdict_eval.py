@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import verdict_eval as ev
+from bot.riskcheck import verdict_eval as ev
 
 
 @pytest.fixture(scope="module")

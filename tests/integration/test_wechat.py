@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.bootstrap import bootstrap
-from bot.channels.wechat_gateway import WeChatGateway
-from bot.channels.wechat_menu import Menu
+from bot.channels.wechat.gateway import WeChatGateway
+from bot.channels.wechat.menu import Menu
 from bot.messages import Inbound
 from bot.store.models import InboundSeen, Subscriber
 from tests.conftest import REPO, make_settings
@@ -320,7 +320,7 @@ def test_oversize_bodies_are_413(open_wechat, sqlite_url):
 
 
 def test_a_reply_that_quotes_cdata_end_stays_well_formed(open_wechat, sqlite_url):
-    from bot.channels.wechat_protocol import Envelope, WeChatMessage, WeChatProtocol
+    from bot.channels.wechat.protocol import Envelope, WeChatMessage, WeChatProtocol
 
     wx, _, _ = open_wechat(sqlite_url, mode="safe")
     msg = WeChatMessage("text", USER, wx.account, "1")

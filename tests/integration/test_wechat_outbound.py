@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from bot.bootstrap import bootstrap
-from bot.channels.wechat import WeChatClient
-from bot.channels.wechat_menu import Menu
+from bot.channels.wechat.client import WeChatClient
+from bot.channels.wechat.menu import Menu
 from bot.messages import Button, Inbound, Outbound
 from bot.store.models import SharedValue, Subscriber, utcnow
 from bot.store.subscribers import SubscriberRepository

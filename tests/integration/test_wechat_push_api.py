@@ -7,7 +7,7 @@ import pytest
 
 from bot.campaigns.config import CampaignConfig
 from bot.campaigns.runtime import tag_sync
-from bot.channels.wechat import WeChatApiError
+from bot.channels.wechat.client import WeChatApiError
 from tests.fakes.wechat_api import FakeWeChatAPI
 
 APP_ID, SECRET = "wxpushapitest0001", "push-api-secret"

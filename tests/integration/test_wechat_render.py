@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.wechat_render import MORE_HINT, PAGE_BYTES, paginate, pick, render, with_more_hint
+from bot.channels.wechat.render import MORE_HINT, PAGE_BYTES, paginate, pick, render, with_more_hint
 from bot.messages import Button, Outbound
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.riskcheck import WECHAT_PASSIVE_LIMIT, Flag, RiskChecker, RiskReport, align, render_reply, verdict_for
-from bot.riskcheck_eval import SETS, evaluate, format_report, load_cases, meets_bars
-from bot.riskcheck_lexicon import Lexicon, spec_flag_ids
-from bot.riskcheck_numbers import find_rates, parse_number
+from bot.riskcheck.check import WECHAT_PASSIVE_LIMIT, Flag, RiskChecker, RiskReport, align, verdict_for
+from bot.riskcheck.evaluate import SETS, evaluate, format_report, load_cases, meets_bars
+from bot.riskcheck.lexicon import Lexicon, spec_flag_ids
+from bot.riskcheck.numbers import find_rates, parse_number
+from bot.riskcheck.reply import render_reply
 from bot.textnorm import normalise
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,7 +121,7 @@ def test_load_cases_rejects_a_malformed_file(tmp_path):
 
 
 def test_eval_prints_each_set_and_exits_on_the_main_bars(tmp_path, capsys):
-    from bot.riskcheck_eval import main
+    from bot.riskcheck.evaluate import main
 
     assert main(tuple(SETS), show_errors=False) == 0
     out = capsys.readouterr().out

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.riskcheck import RiskChecker
-from bot.riskcheck_numbers import find_rates
-from bot.riskcheck_reply import render_details, render_personal
+from bot.riskcheck.check import RiskChecker
+from bot.riskcheck.numbers import find_rates
+from bot.riskcheck.reply import render_details, render_personal
 from bot.textnorm import normalise
 
 

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from bot.store.db import make_engine
-from bot.store.models import Base
+from bot.store.schema import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
@@ -17,7 +17,7 @@ if not url:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -29,7 +29,7 @@ def run_migrations_online() -> None:
 
         engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

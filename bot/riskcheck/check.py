@@ -9,7 +9,7 @@ turn, and an ask in front of a quote (帮我看看这个靠谱吗：…) is kept
 (储蓄国债, 定期存款 …) that states no high yield does not raise the flags its wording shares with pitches
 (到期还本, 额度有限); a comparison that runs it down (比国债还稳) is no such notice. A phrase right after a
 negation (不承诺保本) or later in a clause opened by 从未 / 严禁 is ignored. Yields are read by
-bot.riskcheck_numbers and compared, as a simple annual rate, with the lexicon's threshold (10% a year by
+bot.riskcheck.numbers and compared, as a simple annual rate, with the lexicon's threshold (10% a year by
 default); a daily or weekly payout said with a yield word raises high_return whatever its size, and paying
 back more than was paid in (一年后返还2400元 on 2000) raises guaranteed_principal. Every reply fits one
 WeChat passive reply (2048 bytes of UTF-8).
@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.riskcheck_lexicon import (
+from bot.riskcheck.lexicon import (
     DEFAULT_LEXICON,
     Lexicon,
     find_phrase,
@@ -33,7 +33,7 @@ from bot.riskcheck_lexicon import (
     is_warning,
     spec_flag_ids,
 )
-from bot.riskcheck_numbers import RateHit, find_rates, has_money_amount
+from bot.riskcheck.numbers import RateHit, find_rates, has_money_amount
 from bot.textnorm import normalise, to_half_width, to_simplified
 
 WECHAT_PASSIVE_LIMIT = 2048
@@ -319,10 +319,3 @@ class RiskChecker:
 def _masked(text: str, pattern: re.Pattern[str] | None) -> str:
     """`text` with every match of `pattern` turned into commas: same length, so spans still hold."""
     return pattern.sub(lambda m: "," * len(m.group()), text) if pattern is not None else text
-
-
-def render_reply(report: RiskReport, lexicon: Lexicon | None = None) -> str:
-    """The whole reply to a risk check, within one WeChat passive reply (bot.riskcheck_reply)."""
-    from bot.riskcheck_reply import render_full
-
-    return render_full(report, lexicon)

@@ -23,15 +23,16 @@ from wechatpy import WeChatClient as _SdkClient
 from wechatpy.exceptions import WeChatClientException
 
 from bot.channels.base import SendResult
-from bot.channels.wechat_render import render
-from bot.channels.wechat_store import SharedBox, TokenStorage
+from bot.channels.wechat.errors import WeChatApiError
+from bot.channels.wechat.render import render
+from bot.channels.wechat.store import SharedBox, TokenStorage
 from bot.messages import Outbound
 from bot.store.models import utcnow
 from bot.store.subscribers import SubscriberRepository
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
-    from bot.channels.wechat_push import WeChatPushApi
+    from bot.channels.wechat.push import WeChatPushApi
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=48)
@@ -39,14 +40,6 @@ MAX_MEDIA = 10 * 1024 * 1024
 UNREACHABLE = {45015, 45047}        # outside the 48-hour window; too many messages to this person
 BLOCKED = {43004, 40003, 43019}     # unfollowed; not a follower's openid; the person blocked the account
 RETRY = {-1: 5.0, 45009: 600.0, 45011: 5.0}  # system busy; daily API quota; too fast
-
-
-class WeChatApiError(Exception):
-    """An API call failed; `code` is WeChat's errcode or the error's type name."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class _Sdk(_SdkClient):  # type: ignore[misc]
@@ -186,7 +179,7 @@ class WeChatClient:
             raise WeChatApiError(type(exc).__name__) from exc
 
     def push_api(self) -> WeChatPushApi:
-        """Tags, uploads, 群发 and 订阅通知 with this client's token (bot/channels/wechat_push.py)."""
-        from bot.channels.wechat_push import WeChatPushApi
+        """Tags, uploads, 群发 and 订阅通知 with this client's token (bot/channels/wechat/push.py)."""
+        from bot.channels.wechat.push import WeChatPushApi
 
         return WeChatPushApi(self._sdk)

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bot.channels.wechat import WeChatApiError, WeChatClient
-from bot.channels.wechat_menu import Menu
-from bot.channels.wechat_protocol import WeChatMessage
-from bot.channels.wechat_render import Answer, pick, render, text_answer
-from bot.channels.wechat_store import SharedBox
+from bot.channels.wechat.client import WeChatApiError, WeChatClient
+from bot.channels.wechat.menu import Menu
+from bot.channels.wechat.protocol import WeChatMessage
+from bot.channels.wechat.render import Answer, pick, render, text_answer
+from bot.channels.wechat.store import SharedBox
 from bot.knowledge import MORE_WORDS
 from bot.messages import Button, Inbound, Outbound
 from bot.store.subscribers import SubscriberRepository

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import requests
 from wechatpy.exceptions import WeChatClientException
 
-from bot.channels.wechat import WeChatApiError
+from bot.channels.wechat.errors import WeChatApiError
 
 T = TypeVar("T")
 TAG_BATCH = 50  # openids in one batchtagging / batchuntagging call (the platform's limit)

@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels import telegram_texts as T
-from bot.channels.telegram_inbound import Incoming
+from bot.channels.telegram import texts as T
+from bot.channels.telegram.inbound import Incoming
 from bot.dialogue.engine import TIP_REQUEST
 from bot.messages import Button, Inbound, Outbound, Turn
 from bot.store.models import Conversation

@@ -17,7 +17,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.channels.telegram import (
+from bot.channels.telegram.dialogue import Reply, TelegramDialogue
+from bot.channels.telegram.inbound import MAX_IMAGE_BYTES, Incoming, parse_update
+from bot.channels.telegram.sender import (
     Reachability,
     api_urls,
     link_keyboard,
@@ -26,10 +28,8 @@ from bot.channels.telegram import (
     render,
     webhook_secret,
 )
-from bot.channels.telegram_dialogue import Reply, TelegramDialogue
-from bot.channels.telegram_inbound import MAX_IMAGE_BYTES, Incoming, parse_update
-from bot.channels.telegram_texts import COMMANDS
-from bot.channels.telegram_validate import NotAnUpdate, validated_update
+from bot.channels.telegram.texts import COMMANDS
+from bot.channels.telegram.validate import NotAnUpdate, validated_update
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -221,3 +221,23 @@ async def set_webhook(settings: Any, url: str, *, drop_pending: bool = False) ->
 async def delete_webhook(settings: Any) -> None:
     async with make_bot(settings.telegram_token, settings.telegram_api_base) as bot:
         await bot.delete_webhook()
+
+
+class TelegramAdminError(Exception):
+    """A webhook or polling command failed; the message names the problem, never a secret."""
+
+
+def run_admin(coro: Any) -> Any:
+    """Run one admin call (set/delete the webhook, poll), turning PTB's errors into TelegramAdminError."""
+    from telegram.error import InvalidToken, TelegramError
+
+    try:
+        return asyncio.run(coro)
+    except InvalidToken:  # PTB's message would repeat the token
+        raise TelegramAdminError("Telegram rejected FUNDGUARD_TELEGRAM_TOKEN") from None
+    except TelegramError as exc:  # the message names the problem (bad token, bad URL); never a secret
+        raise TelegramAdminError(f"Telegram refused: {type(exc).__name__}: {exc.message}") from None
+    except OSError as exc:
+        raise TelegramAdminError(f"cannot reach the Telegram API: {type(exc).__name__}") from None
+    except ValueError as exc:  # a malformed FUNDGUARD_TELEGRAM_WEBHOOK_SECRET
+        raise TelegramAdminError(str(exc)) from None

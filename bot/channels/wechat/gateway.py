@@ -22,12 +22,12 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.channels.turnloop import TurnLoop
-from bot.channels.wechat import WeChatClient
-from bot.channels.wechat_dialogue import Memory, WeChatDialogue
-from bot.channels.wechat_menu import Menu
-from bot.channels.wechat_protocol import WeChatMessage, WeChatProtocol
-from bot.channels.wechat_render import Answer, text_answer, with_more_hint
-from bot.channels.wechat_store import SharedBox
+from bot.channels.wechat.client import WeChatClient
+from bot.channels.wechat.dialogue import Memory, WeChatDialogue
+from bot.channels.wechat.menu import Menu
+from bot.channels.wechat.protocol import WeChatMessage, WeChatProtocol
+from bot.channels.wechat.render import Answer, text_answer, with_more_hint
+from bot.channels.wechat.store import SharedBox
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services

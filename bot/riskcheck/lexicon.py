@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from bot.textnorm import normalise
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_LEXICON = REPO_ROOT / "content" / "red_flags.yaml"
 DEFAULT_SPEC_DIR = REPO_ROOT / "content" / "spec"
 _CHAR_CLASS = re.compile(r"\[(?:\\.|[^\]])*\]")

@@ -11,7 +11,8 @@ every channel. It prints:
   flags, a tip offered pre-filled) and whole dialogues right.
 
 The sets (tests/data/situations_heldout.yaml + dialogues_heldout.yaml, and situations_blind2.yaml +
-dialogues_blind2.yaml written later by another hand) were written by someone who had not seen the code or the
+dialogues_blind2.yaml written later by another hand, and *_blind3.yaml by a third, in the session that tuned on
+its odd half) were written by someone who had not seen the code or the
 training data. Items with an odd number are the dev half (errors may be read and
 tuned on); items with an even number are the holdout half (scored only; its errors are never printed).
 """
@@ -29,13 +30,14 @@ import yaml
 
 from bot.messages import Inbound, Turn
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 SITUATIONS = DATA / "situations_heldout.yaml"
 DIALOGUES = DATA / "dialogues_heldout.yaml"
 # two sets, each written blind by someone who had not seen the code or the data, at different times
 SETS = {"heldout": (SITUATIONS, DIALOGUES),
-        "blind2": (DATA / "situations_blind2.yaml", DATA / "dialogues_blind2.yaml")}
+        "blind2": (DATA / "situations_blind2.yaml", DATA / "dialogues_blind2.yaml"),
+        "blind3": (DATA / "situations_blind3.yaml", DATA / "dialogues_blind3.yaml")}
 BARS = {"verdict_share": 0.95, "flag_f1": 0.90, "legit_clean": 1.0, "turns": 0.90}
 CLARIFY_PREFIX = "我不太确定您想问的是哪一个"
 
@@ -181,7 +183,7 @@ def report(part: str, sit: Mapping[str, Any], dia: Mapping[str, Any], show_error
     return "\n".join(lines)
 
 
-def main(parts: Sequence[str] = ("dev", "holdout"), sets: Sequence[str] = ("heldout", "blind2"),
+def main(parts: Sequence[str] = ("dev", "holdout"), sets: Sequence[str] = tuple(SETS),
          show_errors: bool = True) -> int:
     bot = Bot()
     try:

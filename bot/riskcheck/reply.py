@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.riskcheck import QUOTE_MAX, VERDICT_WORDS, WECHAT_PASSIVE_LIMIT, RiskReport
-from bot.riskcheck_lexicon import DEFAULT_LEXICON, Lexicon
+from bot.riskcheck.check import QUOTE_MAX, VERDICT_WORDS, WECHAT_PASSIVE_LIMIT, RiskReport
+from bot.riskcheck.lexicon import DEFAULT_LEXICON, Lexicon
 
 FIRST_SCREEN_FLAGS = 3
 _HEAD = {
@@ -138,3 +138,8 @@ def render_full(report: RiskReport, lexicon: Lexicon | None = None, head: str | 
 def render_details(report: RiskReport, lexicon: Lexicon, pasted: bool = False) -> str:
     """Behind "更多" after a verdict: the whole reply, opened for a person's own case or for a pasted text."""
     return render_full(report, lexicon, None if pasted else "您说的情况里，这些说法要警惕：")
+
+
+def render_reply(report: RiskReport, lexicon: Lexicon | None = None) -> str:
+    """The whole reply to a risk check, within one WeChat passive reply."""
+    return render_full(report, lexicon)

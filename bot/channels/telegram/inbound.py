@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from telegram import Message, Update
 from telegram.constants import ChatType, MessageEntityType
 
-from bot.channels.telegram_texts import ENGINE_TEXT
+from bot.channels.telegram.texts import ENGINE_TEXT
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 

@@ -18,7 +18,7 @@ def wechat() -> None:
 @click.option("--dry-run", is_flag=True, help="Print the menu as WeChat receives it; do not push it.")
 def wechat_menu(dry_run: bool) -> None:
     """Push the menu in content/wechat_menu.yaml to WeChat (the menu create API)."""
-    from bot.channels.wechat_menu import Menu
+    from bot.channels.wechat.menu import Menu
 
     settings = Settings()
     try:
@@ -32,7 +32,7 @@ def wechat_menu(dry_run: bool) -> None:
     if not (settings.wechat_app_id and settings.wechat_app_secret):
         raise click.ClickException("set FUNDGUARD_WECHAT_APP_ID and FUNDGUARD_WECHAT_APP_SECRET first")
     from bot.bootstrap import bootstrap
-    from bot.channels.wechat import WeChatApiError, WeChatClient
+    from bot.channels.wechat.client import WeChatApiError, WeChatClient
 
     services = bootstrap(settings, with_engine=False)
     try:
@@ -55,7 +55,7 @@ def wechat_sync_tags(rate: float | None) -> None:
     Batches of 50, paced; safe to stop and run again (it continues, and a second run changes nothing)."""
     from bot.campaigns.config import CampaignConfig
     from bot.campaigns.runtime import tag_sync
-    from bot.cli_campaign import _services
+    from bot.cli.campaign import _services
 
     cfg = CampaignConfig()
     if rate is not None:

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from bot.riskcheck import RiskChecker
+from bot.riskcheck.check import RiskChecker
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA = REPO_ROOT / "tests" / "data"
 SETS = {
     "main": DATA / "riskcheck_cases.yaml",

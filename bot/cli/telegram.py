@@ -19,17 +19,11 @@ def _settings() -> Settings:
 
 
 def _run(coro):  # type: ignore[no-untyped-def]
-    from telegram.error import InvalidToken, TelegramError
+    from bot.channels.telegram.app import TelegramAdminError, run_admin
 
     try:
-        return asyncio.run(coro)
-    except InvalidToken:  # PTB's message would repeat the token
-        raise click.ClickException("Telegram rejected FUNDGUARD_TELEGRAM_TOKEN") from None
-    except TelegramError as exc:  # the message names the problem (bad token, bad URL); never a secret
-        raise click.ClickException(f"Telegram refused: {type(exc).__name__}: {exc.message}") from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot reach the Telegram API: {type(exc).__name__}") from None
-    except ValueError as exc:  # a malformed FUNDGUARD_TELEGRAM_WEBHOOK_SECRET
+        return run_admin(coro)
+    except TelegramAdminError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -49,7 +43,7 @@ def set_webhook_cmd(url: str, drop_pending: bool) -> None:
         raise click.BadParameter("Telegram only calls https:// URLs", param_hint="URL")
     if not parts.path.rstrip("/").endswith("/telegram"):
         click.echo("note: this app receives Telegram updates at the path /telegram", err=True)
-    from bot.channels.telegram_app import set_webhook
+    from bot.channels.telegram.app import set_webhook
 
     settings = _settings()
     username = _run(set_webhook(settings, url, drop_pending=drop_pending))
@@ -59,7 +53,7 @@ def set_webhook_cmd(url: str, drop_pending: bool) -> None:
 @telegram.command("delete-webhook")
 def delete_webhook_cmd() -> None:
     """Remove the webhook (needed before `poll`, which does it by itself)."""
-    from bot.channels.telegram_app import delete_webhook
+    from bot.channels.telegram.app import delete_webhook
 
     _run(delete_webhook(_settings()))
     click.echo("webhook removed")
@@ -71,7 +65,7 @@ def poll(timeout: int) -> None:
     """Run the bot by long polling: no public URL needed (the easiest way to try it). Ctrl-C stops."""
     from bot import logs
     from bot.bootstrap import bootstrap
-    from bot.channels.telegram_app import run_polling
+    from bot.channels.telegram.app import run_polling
     from bot.store.db import upgrade
 
     settings = _settings()
