@@ -23,13 +23,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from bot.riskcheck.context import ContextWords, DepositRate
+from bot.riskcheck.patterns import CHAR_CLASS, alternation, compile_all, norm_words
 from bot.textnorm import normalise
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_LEXICON = REPO_ROOT / "content" / "red_flags.yaml"
 DEFAULT_SPEC_DIR = REPO_ROOT / "content" / "spec"
-_CHAR_CLASS = re.compile(r"\[(?:\\.|[^\]])*\]")
-_PUNCT = set(",.;:!?。，；：！？、…\"'“”‘’()（）《》【】[] ")
 
 
 @lru_cache(maxsize=4)
@@ -43,27 +43,6 @@ def spec_flag_ids(spec_dir: Path = DEFAULT_SPEC_DIR) -> tuple[str, ...]:
 def spec_topic_ids(spec_dir: Path = DEFAULT_SPEC_DIR) -> frozenset[str]:
     data = yaml.safe_load((spec_dir / "topics.yaml").read_text(encoding="utf-8"))
     return frozenset(data["topics"])
-
-
-def _norm_words(words: list[str]) -> list[str]:
-    out = [normalise(w) for w in words]
-    if any(not w for w in out):
-        raise ValueError("empty word in list")
-    return out
-
-
-def _alternation(words: list[str], patterns: list[str] = ()) -> re.Pattern[str] | None:
-    parts = [re.escape(w) for w in sorted(set(words), key=len, reverse=True)] + list(patterns)
-    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
-
-
-def _compile_all(patterns: list[str]) -> list[str]:
-    for p in patterns:
-        try:
-            re.compile(p)
-        except re.error as exc:
-            raise ValueError(f"bad pattern {p!r}: {exc}") from exc
-    return patterns
 
 
 class FlagEntry(BaseModel):
@@ -81,12 +60,12 @@ class FlagEntry(BaseModel):
     @field_validator("phrases", "exclude", "needs_any")
     @classmethod
     def _words(cls, v: list[str]) -> list[str]:
-        return _norm_words(v)
+        return norm_words(v)
 
     @field_validator("patterns", "exclude_patterns")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
-        return _compile_all(v)
+        return compile_all(v)
 
     @field_validator("why")
     @classmethod
@@ -101,17 +80,17 @@ class FlagEntry(BaseModel):
 
     @cached_property
     def matcher(self) -> re.Pattern[str]:
-        return _alternation(self.phrases, self.patterns)  # type: ignore[return-value]
+        return alternation(self.phrases, self.patterns)  # type: ignore[return-value]
 
     @cached_property
     def excluder(self) -> re.Pattern[str] | None:
-        return _alternation(self.exclude, self.exclude_patterns)
+        return alternation(self.exclude, self.exclude_patterns)
 
     @cached_property
     def _position_free(self) -> bool:
         """No pattern looks at where a sentence starts or ends (^, $, lookarounds, \\b): a search of the whole
         text then finds whatever a search of each sentence would."""
-        bare = [_CHAR_CLASS.sub("", p) for p in self.patterns]  # [^,。] is no anchor
+        bare = [CHAR_CLASS.sub("", p) for p in self.patterns]  # [^,。] is no anchor
         return not any(mark in p for p in bare for mark in ("^", "$", "(?<", "(?=", "(?!", "\\b"))
 
     def surely_absent(self, text: str) -> bool:
@@ -122,92 +101,7 @@ class FlagEntry(BaseModel):
     @cached_property
     def needs_re(self) -> re.Pattern[str] | None:
         """Any word of `needs_any` (None: the flag needs nothing else)."""
-        return _alternation(self.needs_any)
-
-
-class ContextWords(BaseModel):
-    """Words that change what a sentence means (all matched on normalised text)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
-
-    warning_cues: list[str]            # 警惕, 谨防, 不要相信 …: the sentence warns against what it names
-    warning_exceptions: list[str]      # 谨防错过, 不是骗局 …: look like a cue, are part of a pitch
-    cue_negations: list[str] = Field(default_factory=list)  # 不是, 并非 …: a cue right after one is denied
-    contrast_patterns: list[str] = Field(default_factory=list)  # ,我们这个 …: a warning stops at the turn
-    intro_patterns: list[str] = Field(default_factory=list)  # 帮我看看这个靠谱吗： …: an ask before a quote
-    narrative_patterns: list[str]      # 以…为诱饵, 被判处 …: the sentence reports a case
-    authority_markers: list[str]       # 警方, 处非办, 据报道 …: with one warning sentence, the text is a warning
-    official_markers: list[str]        # 储蓄国债, 存款保险 …: a licensed institution's notice
-    official_suppresses: list[str]     # flags an official notice at an ordinary rate does not raise
-    negations: list[str]               # 不, 没有, 不承诺 … just before a phrase cancel it
-    negation_exceptions: list[str]     # 不仅, 非常 …: start with a negation, are none
-    clause_negations: list[str] = Field(default_factory=list)  # 从未, 严禁 …: negate the rest of the clause
-    question_patterns: list[str]       # a sentence asking about a kind of product, not quoting an offer
-    claim_patterns: list[str]          # 他说, 告诉我, a figure …: the question quotes a concrete offer
-    money_words: list[str]             # investment vocabulary for looks_like_pitch
-    # a person describing their own case (俺家老头子…中不中): their own ask and worry is no warning
-    ask_patterns: list[str] = Field(default_factory=list)        # 这个算不算非法集资啊, 中不中 …: masked out
-    personal_cue_ignores: list[str] = Field(default_factory=list)  # 骗局, 跑路 …: no warning in their story
-
-    @field_validator(
-        "warning_cues", "warning_exceptions", "cue_negations", "authority_markers", "official_markers", "negations",
-        "negation_exceptions", "clause_negations", "money_words", "personal_cue_ignores",
-    )
-    @classmethod
-    def _words(cls, v: list[str]) -> list[str]:
-        return _norm_words(v)
-
-    @field_validator("narrative_patterns", "question_patterns", "claim_patterns", "contrast_patterns", "intro_patterns",
-                     "ask_patterns")
-    @classmethod
-    def _patterns(cls, v: list[str]) -> list[str]:
-        return _compile_all(v)
-
-    @cached_property
-    def warning_re(self) -> re.Pattern[str]:
-        return _alternation(self.warning_cues, self.narrative_patterns)  # type: ignore[return-value]
-
-    @cached_property
-    def intro_re(self) -> re.Pattern[str] | None:
-        return _alternation([], self.intro_patterns)
-
-    @cached_property
-    def contrast_re(self) -> re.Pattern[str] | None:
-        return _alternation([], self.contrast_patterns)
-
-    @cached_property
-    def warning_exception_re(self) -> re.Pattern[str] | None:
-        return _alternation(self.warning_exceptions)
-
-    @cached_property
-    def question_re(self) -> re.Pattern[str]:
-        return _alternation([], self.question_patterns)  # type: ignore[return-value]
-
-    @cached_property
-    def claim_re(self) -> re.Pattern[str]:
-        return _alternation([], self.claim_patterns)  # type: ignore[return-value]
-
-    @cached_property
-    def official_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
-        return tuple((w, re.compile(re.escape(w))) for w in self.official_markers)
-
-    @cached_property
-    def ask_re(self) -> re.Pattern[str] | None:
-        return _alternation([], self.ask_patterns)
-
-    @cached_property
-    def personal_ignore_re(self) -> re.Pattern[str] | None:
-        return _alternation(self.personal_cue_ignores)
-
-
-class DepositRate(BaseModel):
-    """What a one-year bank deposit pays today: the comparison in every reply. An office updates it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    percent: float = Field(default=1.5, gt=0, le=20)  # the figure the multiple is computed against
-    text: str = Field(default="1%到2%", min_length=1, max_length=20)  # how the reply says it
-    as_of: str = ""  # when it was last checked, for the office
+        return alternation(self.needs_any)
 
 
 class Lexicon(BaseModel):
@@ -289,53 +183,3 @@ class Lexicon(BaseModel):
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping with `flags` and `context`")
         return cls.from_dict(data, spec_dir)
-
-
-def _mask(text: str, pattern: re.Pattern[str] | None) -> str:
-    """`text` with every match of `pattern` blanked out (same length, so offsets still hold)."""
-    if pattern is None:
-        return text
-    return pattern.sub(lambda m: "#" * len(m.group()), text)
-
-
-def is_negated(sentence: str, start: int, ctx: ContextWords) -> bool:
-    """Whether a negation ends right before `start` in the same clause: a one-character one (不, 非)
-    directly, a longer one (不承诺, 没有) at most two characters before (没有任何返利)."""
-    pre = sentence[max(0, start - 8) : start]
-    for i in range(len(pre) - 1, -1, -1):
-        if pre[i] in _PUNCT:
-            pre = pre[i + 1 :]
-            break
-    for word in ctx.negation_exceptions:
-        pre = pre.replace(word, "#" * len(word))
-    for word in ctx.negations:
-        pos = pre.rfind(word)
-        if pos >= 0 and len(pre) - (pos + len(word)) <= (2 if len(word) > 1 else 0):
-            return True
-    clause = sentence[max(0, start - 30) : start]  # 本行从未通过微信群、短信推销高收益理财
-    cut = max((clause.rfind(c) for c in ",;:!?。，；：！？"), default=-1)
-    return any(w in clause[cut + 1 :] for w in ctx.clause_negations)
-
-
-def find_phrase(entry: FlagEntry, sentence: str, ctx: ContextWords) -> tuple[int, int] | None:
-    """The first span of `sentence` that raises this flag: not inside an excluded word, not negated."""
-    masked = _mask(sentence, entry.excluder)
-    for m in entry.matcher.finditer(masked):
-        if m.end() > m.start() and not is_negated(sentence, m.start(), ctx):
-            return m.start(), m.end()
-    return None
-
-
-def is_warning(sentence: str, ctx: ContextWords) -> bool:
-    """A sentence that warns against, or reports on, what it names; a denied cue (不是骗人的) is none."""
-    masked = _mask(sentence, ctx.warning_exception_re)
-    for m in ctx.warning_re.finditer(masked):
-        before = masked[max(0, m.start() - 6) : m.start()]
-        if not any(before.endswith(w) or before[:-1].endswith(w) for w in ctx.cue_negations):
-            return True
-    return False
-
-
-def is_generic_question(sentence: str, ctx: ContextWords) -> bool:
-    """A question about a kind of product ("保本理财是不是都不靠谱"), quoting no concrete offer."""
-    return ctx.question_re.search(sentence) is not None and ctx.claim_re.search(sentence) is None

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.riskcheck.check import WECHAT_PASSIVE_LIMIT, Flag, RiskChecker, RiskReport, align, verdict_for
+from bot.riskcheck.aligned import align
+from bot.riskcheck.check import WECHAT_PASSIVE_LIMIT, Flag, RiskChecker, RiskReport, verdict_for
 from bot.riskcheck.evaluate import SETS, evaluate, format_report, load_cases, meets_bars
 from bot.riskcheck.lexicon import Lexicon, spec_flag_ids
 from bot.riskcheck.numbers import find_rates, parse_number
