@@ -33,6 +33,7 @@ class ContextWords(BaseModel):
     # a person describing their own case (俺家老头子…中不中): their own ask and worry is no warning
     ask_patterns: list[str] = Field(default_factory=list)        # 这个算不算非法集资啊, 中不中 …: masked out
     personal_cue_ignores: list[str] = Field(default_factory=list)  # 骗局, 跑路 …: no warning in their story
+    personal_ignore_patterns: list[str] = Field(default_factory=list)  # 打着…的名义: how they tell it, no report
 
     @field_validator(
         "warning_cues", "warning_exceptions", "cue_negations", "authority_markers", "official_markers", "negations",
@@ -43,7 +44,7 @@ class ContextWords(BaseModel):
         return norm_words(v)
 
     @field_validator("narrative_patterns", "question_patterns", "claim_patterns", "contrast_patterns", "intro_patterns",
-                     "ask_patterns")
+                     "ask_patterns", "personal_ignore_patterns")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
         return compile_all(v)
@@ -82,7 +83,7 @@ class ContextWords(BaseModel):
 
     @cached_property
     def personal_ignore_re(self) -> re.Pattern[str] | None:
-        return alternation(self.personal_cue_ignores)
+        return alternation(self.personal_cue_ignores, self.personal_ignore_patterns)
 
 
 class DepositRate(BaseModel):

@@ -54,11 +54,17 @@ def multiple_hits(text: str) -> list[RateHit]:
     return hits
 
 
+_BUYBACK = re.compile(  # 一坛五千，三年后公司按八千回购: bought at one price, bought back at a higher one
+    rf"(?P<a>{NUM})\s*(?P<ua>元|块钱|块|万元|万)?[^\d。;!?]{{0,24}}?(?:按|以|用)\s*(?P<b>{NUM})\s*(?P<ub>元|块钱|块|万元|万)?"
+    r"\s*(?:的)?(?:价格?|价钱)?\s*(?:回购|买回|收回去|收购回去)"
+)
+
+
 def growth_hits(text: str) -> list[RateHit]:
     """A sum that grows into a bigger one (一万变三万), or a price that rises after a listing (每股1.5元 …
     上市后至少十块): the multiple, over the period said nearby (one year when none is said)."""
     hits = []
-    for regex, kind in ((_GROW, "growth"), (_PRICE, "price")):
+    for regex, kind in ((_GROW, "growth"), (_PRICE, "price"), (_BUYBACK, "buyback")):
         pos = 0
         while m := regex.search(text, pos):
             pos = m.start() + 1  # a rejected reading may hide a good one that starts inside it
@@ -68,6 +74,8 @@ def growth_hits(text: str) -> list[RateHit]:
             b = parse_number(m.group("b"))
             if not a or not b or b < a * 1.05:
                 continue
+            if kind == "buyback" and a < 100:
+                continue
             if kind == "growth" and not (
                 is_money(m.group("a"), m.group("ua")) and is_money(m.group("b"), m.group("ub"))
             ):
@@ -75,5 +83,5 @@ def growth_hits(text: str) -> list[RateHit]:
             pos = m.end()
             near = period_near(text, m.start("b"), m.end("b"))
             per_year = near.per_year if near.name in ("span", "year") else 1.0
-            hits.append(RateHit((b / a - 1) * per_year, m.start(), m.end(), "year", kind))
+            hits.append(RateHit((b / a - 1) * per_year, m.start(), m.end(), "year", kind, True, kind == "buyback"))
     return hits

@@ -4,10 +4,9 @@ Understood forms (on normalised text, see bot.textnorm): 年化18%, 年息一分
 日息千分之五, 周收益5%, 90天收益8%, 一天两个点; payouts against a deposit (存1000每天返十元, 投8000一年返三千,
 拿五万块放进去每个月就给你七百五, 一万块一周五百); lump sums after a span or an event (投入1000元7天后拿回1300元,
 解冻后返还200万); multiples (一年翻倍, 十五天拿一点五倍, 三年后升值五倍, 涨了一倍); growth (一万变三万) and
-price rises (每股一块五 … 挂牌以后少说十块, 99元一个 … 能卖300). Chinese numerals are understood (十, 两, 三千,
-1.5万, 两万五, 一千零五, 千分之五, 百分之二十; 五万一年 is 五万 + 一年). The deposit of a payout is the nearest
-amount after an invest verb (投, 存, 充值 …), else the nearest sum of money, else the nearest bare figure;
-an income (退休金每个月到账三千二) is no yield. Multiples, growth and prices: bot.riskcheck.growth.
+price rises (每股一块五 … 挂牌以后少说十块, 99元一个 … 能卖300), read in bot.riskcheck.growth. The deposit of a
+payout is the nearest amount after an invest verb (投, 存, 充值 …), else the nearest sum of money, else the nearest
+bare figure; an income (退休金每个月到账三千二) is no yield. Numerals: bot.riskcheck.numerals.
 
 Annualisation is simple interest: a daily rate ×365, a weekly rate ×52, a monthly rate ×12, a rate
 over N days ×365/N; a multiple of M over T years is (M-1)/T a year (one year when no period is said). Rates
@@ -32,7 +31,7 @@ from bot.riskcheck.periods import (
 )
 
 _YIELD_WORD = re.compile(
-    r"收益|回报|利息|利率|息|返|分红|年化|赚|红利|派息|租金|溢价|加价|盈利|利润|补贴|回馈|增值|升值|本金加|回购"
+    r"收益|回报|利息|利率|息|返|分红|年化|赚|红利|派息|租金|溢价|加价|盈利|利润|补贴|回馈|增值|升值|本金再?加|回购"
 )
 
 _FD = r"(?P<{}>[一二三四五六七八九\d](?![\d.万千百元块]))?"  # 一分五 = 1.5 分
@@ -41,13 +40,14 @@ _PCT = re.compile(
     rf"|(?P<pct>{NUM})\s*(?P<pt>%|个点)"
     rf"|(?:(?P<kw>月利率|年利率|日利率|月息|年息|日息|月利|年利|日利|利息)\s*)(?P<fen>{NUM})\s*(?P<unit>分|厘){_FD.format('fd')}(?!之)"
     rf"|(?P<fen2>{NUM})\s*(?P<unit2>分|厘){_FD.format('fd2')}\s*(?:的)?\s*(?:利|息)"
+    rf"|(?:赚|收益|回报|利润|分红|返|涨)\s*(?:了|到)?\s*(?P<cheng>{NUM})\s*成(?![本员功立为交人年])"
     r"|(?P<kw2>日息|日利|日化|日收益|月息|月利)\s*千(?P<pm>[一二两三四五六七八九\d](?:点[一二三四五六七八九\d])?)(?![百十万分])"
-    rf"|(?P<kw3>年息|年利|年回报|年收益)\s*(?P<bare>{NUM})(?![\d.]|\s*(?:分|厘|元|块|万|千|百|个|年|月|天|%))"
+    rf"|(?P<kw3>年息|年利|年回报|年收益|年化)\s*(?P<bare>{NUM})(?![\d.]|\s*(?:分|厘|元|块|万|千|百|个|年|月|天|%))"
 )
 _PER = (r"每天|每日|天天|一天|日日|每个?(?:周|星期)[一二三四五六日天末]?|一周|每个?月|月月|一个月|每个?季度?|每年|一年|"
         r"年底|年终|(?:年|月|日)(?=返|分红|收益|利息|息)")
 _STRONG_VERB = (r"返利|返还|返现|返息|返|分红|分钱|分|收益|利息|回报|赚|到账|进账|入账|补贴|租金|红利|产出|产|挖出|挖|"
-                r"出币|派息|付息|结息")
+                r"出币|派息|配息|付息|结息")
 _VERB = rf"(?P<verb>{_STRONG_VERB}|领取|领|拿到|拿|得到|得|给|发|到手|有|出|收|赠送|送)"
 _GAP = r"[^\d,。;!?:之%]"
 _MONEY_UNIT = r"\s*(?:元|块钱|块|rmb|万元)?"
@@ -62,8 +62,8 @@ _PAIR = re.compile(  # 一万块一周五百, 十万一年两万: deposit, perio
 )
 _LUMP = re.compile(
     rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>小时|天|日|周|星期|个月|月|年)\s*,?\s*(?:(?:以后|后|内|之后|到期|期满|出局)[^。;!?]{{0,14}}?)?"
-    r"(?P<v>拿回|收回|返还|退还|到手|变成|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返|拿到|拿)"
-    rf"[^\d,。;!?]{{0,3}}?(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元|万)?"
+    r"(?:就|就能|能|可以|可|会|再)?(?P<v>还(?=[你您给\d一二两三四五六七八九十])|拿回|收回|返还|退还|到手|变成|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返|拿到|拿)"
+    rf"(?:(?P<plus>本金再?加上?)|[^\d,。;!?]{{0,3}}?)(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元|万)?"
 )
 _EVENT = re.compile(
     r"(?:后|以后|之后)[^\d,。;!?]{0,6}?(?P<v>拿回|收回|返还|退还|到手|收到|获得|可得|得到|领取|回来|到账|返|回馈)"
@@ -74,6 +74,7 @@ _SWAP = re.compile(  # 捐一万返两万, 投五千还你八千: paid in, paid 
     rf"(?:返还|返|还给你|还你|还您|还|给你|给您|变成|变|拿回|收回|退)(?:他|她|你|您|俺|我)?\s*(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
 )
 _TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "收到", "回来", "到账", "连本带利"})
+_REPAY_VERBS = frozenset({"拿回", "收回", "返还", "退还", "连本带利", "返", "回来"})  # the stake said paid back
 _PAYBACK = re.compile(  # 三个月回本: the whole stake back in that time, 100% over it
     rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>天|周|个月|月|年)\s*(?:就|就能|就可以|能|可以|即可)?\s*(?:回本|收回成本)"
 )
@@ -82,7 +83,7 @@ _FLOOR = re.compile(  # 一股五千保底分一千: a guaranteed payout with no
 )
 _PRINCIPAL = re.compile(
     r"(?:投资|投入|投了|投|存入|存进|存了|存|充值|充了|充|交了|交|缴纳|缴|入股|认购|购买|买了|买|拿出|放进|放了|"
-    r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押|只要|只需|仅需)[^\d,。;!?:之%]{0,4}?"
+    r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押|只要|只需|仅需|借给|借出|出借)[^\d,。;!?:之%]{0,4}?"
     rf"(?P<a>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
     rf"|(?P<b>{NUM})\s*(?:元|块钱|块|万元)?\s*(?:的)?\s*(?:本金|投进去|存进去|放进去|投资进去|投进来|放进来|拿进来|进来|进去)"
 )
@@ -97,15 +98,15 @@ def _percent_hits(text: str) -> list[RateHit]:
     hits = []
     for m in _PCT.finditer(text):
         g = m.groupdict()
-        key = next(k for k in ("p100", "pct", "p1000", "p10000", "fen", "fen2", "pm", "bare") if g[k])
-        value = (parse_number(g[key]) or 0.0) / {"p1000": 10, "p10000": 100, "pm": 10}.get(key, 1)
+        key = next(k for k in ("p100", "pct", "p1000", "p10000", "fen", "fen2", "pm", "bare", "cheng") if g[k])
+        value = (parse_number(g[key]) or 0.0) / {"p1000": 10, "p10000": 100, "pm": 10, "cheng": 0.1}.get(key, 1)
         tenth = g["fd"] or g["fd2"]
         value += (parse_number(tenth) or 0.0) / 10 if tenth else 0.0
         if not value:
             continue
         near = period_near(text, m.start(), m.end())
         period, per_year, strong = near.name, near.per_year, near.strong or bool(g["fen"] or g["fen2"] or g["pm"]
-                                                                                 or g["bare"])
+                                                                                 or g["bare"] or g["cheng"])
         if key == "bare" and not 1 <= value <= 60:
             continue  # 年息十五 is 15%; 年息三 or 年息三千 is no percentage
         kw = g["kw"] or g["kw2"] or g["kw3"]  # 日息千三 = 千分之三 a day; 年息十五 = 15% a year
@@ -201,13 +202,13 @@ def _lump_hits(text: str, principals: list[tuple[int, int, float]], amounts: lis
             continue
         deposit = _principal(principals, amounts, m.start(), m.end(), 0.0)
         # 捐一千半年以后返一千五, 七天以后拿一千二: more than was paid in is the whole sum paid back
-        total = m.group("v") in _TOTAL_VERBS or (m.group("v") in ("返", "拿", "拿到") and bool(deposit)
-                                                 and amount > (deposit or 0))
+        total = not m.group("plus") and (m.group("v") in _TOTAL_VERBS or (
+            m.group("v") in ("返", "拿", "拿到", "还") and bool(deposit) and amount > (deposit or 0)))
         if not deposit or (total and amount <= deposit):
             continue
         gain = (amount - deposit if total else amount) / deposit
         annual = gain * 365 / (count * DAYS[m.group("u")])
-        hits.append(RateHit(annual, m.start(), m.end(), "span", "lump", True, total))
+        hits.append(RateHit(annual, m.start(), m.end(), "span", "lump", True, total and m.group("v") in _REPAY_VERBS))
     for m in _SWAP.finditer(text):
         dep, amount = parse_number(m.group("dep")), parse_number(m.group("amt"))
         if dep and amount and amount > dep and (is_money(m.group("dep"), m.group("u")) or "万" in m.group("amt")):
@@ -227,7 +228,7 @@ def _lump_hits(text: str, principals: list[tuple[int, int, float]], amounts: lis
         amount = parse_number(m.group("amt"))
         deposit = _principal(principals, amounts, m.start(), m.end(), 0.0)
         if amount and deposit and amount > deposit and is_money(m.group("amt"), m.group("u")):
-            repays = m.group("v") in _TOTAL_VERBS
+            repays = m.group("v") in _REPAY_VERBS
             hits.append(RateHit(amount / deposit - 1, m.start(), m.end(), "year", "lump", True, repays))
     return hits
 

@@ -122,3 +122,66 @@ def test_a_stated_high_yield_is_high_by_itself_and_is_quoted_with_its_deposit(ch
     report = checker.analyse("投十万每年返一万二", personal=True)
     assert report.verdict == "high" and report.flags[0].phrase == "投十万每年返一万二"
     assert checker.analyse("高回报", personal=True).verdict == "caution"  # a word alone is not a stated yield
+
+
+# --- session 5: wording met in a third blind set's tuning half, each with its own reading -----------------------
+@pytest.mark.parametrize(
+    ("text", "annual"),
+    [
+        ("投进去一千块过十五天能拿一千三", 0.3 * 365 / 15),     # a modal (能) between the span and the verb
+        ("十五天能拿回本金再加百分之三十", 0.3 * 365 / 15),      # 本金再加 marks the percent as the gain
+        ("投五千块一年以后返本金再加一千五的分红", 0.3),          # the gain said after 本金再加, not the total
+        ("借给平台一千，一周后还一千一", 0.1 * 52 * 365 / 364),  # 借给 puts money in, 还 pays back the total
+        ("投十萬每季配息四千五", 0.18),                          # Taiwan's 配息, a quarter's payout
+        ("保本年化15能投吗", 0.15),                              # 年化 with a bare figure
+        ("互助盘十天赚三成", 0.3 * 365 / 10),                    # 三成 = 30%
+        ("一坛五千，三年后公司按八千回购", 0.2),                  # bought back dearer: the rise over the years
+    ],
+)
+def test_more_yield_forms_are_read(text, annual):
+    rates = [r.annual for r in find_rates(normalise(text)) if r.annual is not None]
+    assert rates and max(rates) == pytest.approx(annual, rel=1e-2), (text, rates)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("上市后保证涨三倍，每股十五元", "guaranteed_principal"),
+        ("交十二万，三年到期本金一次性退还，每月给利息", "guaranteed_principal"),
+        ("认购一亩八万块，五年后公司按二十万回购", "guaranteed_principal"),
+        ("借给平台一千一周后还一千一，说是跟学校合作的正规平台", "fake_endorsement"),
+        ("投一万一年返两千，还说是教育局认可的", "fake_endorsement"),
+        ("投十万每季配息四千五，有国营企业做担保", "fake_endorsement"),
+        ("合作社挂着农业农村局的牌子，存钱月息一分五", "fake_endorsement"),
+        ("每人限够十万，过了这周就不能买了，年底挂牌上市", "urgency"),
+        ("这个原始股，业务员每天打电话来催我快点下单", "urgency"),
+        ("抖音有个大哥天天晒收益，说投艺术品份额一个月涨40%", "public_solicitation"),
+        ("一伙人挨家挨户敲门，说入一股两万年底保底分红四千", "public_solicitation"),
+        ("要我们帮忙开个动员会，让村民投一万每年分两千五", "public_solicitation"),
+        ("电梯里被人贴了广告：虚拟矿场招募合伙人，投三万日返三百", "crypto_disguise"),
+        ("充五万每个月返2500，还送免费护理", "gift_lure"),
+        ("老乡之间搞了个互助金，投两万一个月后拿两万六", "mutual_aid_disguise"),
+        ("买窖藏收藏酒，一坛五千，三年后公司按八千回购", "collectibles_disguise"),
+        ("有人打着乡村振兴办的名义搞认养，一棵树一千，每年返三百", "high_return"),   # how a person tells it
+    ],
+)
+def test_more_everyday_wording_raises_its_flag(checker, text, flag):
+    assert flag in checker.analyse(text, personal=True).flag_ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "堂哥找我借五万开分店，写个借条，年利率百分之四，到期一起还本付息，这合法吗",   # a loan's own terms
+        "咖啡店办会员卡充200送20，这算不算充值返现骗局",                                # the word is in their ask
+    ],
+)
+def test_a_loan_and_a_question_about_a_word_raise_nothing(checker, text):
+    assert checker.analyse(text, personal=True).flag_ids == []
+
+
+def test_a_bigger_sum_taken_back_is_no_principal_promise_unless_said_as_paid_back(checker):
+    taken = checker.analyse("投一千块过十五天能拿一千三", personal=True).flag_ids
+    paid_back = checker.analyse("捐一千，三个月后返一千三", personal=True).flag_ids
+    assert "high_return" in taken and "guaranteed_principal" not in taken
+    assert "guaranteed_principal" in paid_back
