@@ -41,6 +41,8 @@ CORRECTION = re.compile(
     r"^(不是|不对|不不|没有没有|我是说|我说的是|我问的是|我想问的是|我指的是|说的是|是说)[,.!。\s]*"
     r"(我是说|我说的是|我问的是|说的是|是|问的是)?[,.!。\s]*"
 )
+# 还有啥要注意的: what else to mind about the case just told
+NOTES = re.compile(r"还有(啥|什么|哪些|没有)?(要|需要|该|得)?(注意|小心|留意|当心)|要?注意(啥|什么|哪些)|注意事项")
 _FOLLOW_MAX = 16  # a follow-up is short: longer text is a new message
 # topics that can carry a verdict as they are; any other topic gives way to the flags' own topic
 _SCHEME_TOPICS = frozenset({
@@ -130,7 +132,8 @@ class VerdictHandler:
 
     def remember(self, ctx: Ctx, topic: str) -> None:
         """A situation told without any promise (俺老伴住敬老院，一个月交两千二): kept for "那能交吗"."""
-        if len(ctx.norm) >= _SITUATION_MIN and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS):
+        if len(ctx.norm) >= _SITUATION_MIN and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS
+                                                 or topic == "verify_institution"):
             ctx.state.keep_case({"flags": [], "verdict": "none", "topic": topic, "at": self._clock()})
 
     def _topic(self, report: RiskReport, topic: str | None) -> str:
@@ -153,6 +156,10 @@ class VerdictHandler:
         case = ctx.state.fresh_case(self._clock())
         if case is None or len(ctx.norm) > _FOLLOW_MAX * 2:
             return None
+        short = len(ctx.norm) <= _FOLLOW_MAX
+        if not case.get("flags") and short and (INVESTED.search(ctx.norm) or WHAT_NOW.search(ctx.norm)
+                                                or NOTES.search(ctx.norm)):
+            return self._on_topic(ctx, case)  # nothing was flagged: more on what they asked, no victim steps
         if INVESTED.search(ctx.norm):
             return self._invested(ctx, case)
         if len(ctx.norm) <= _FOLLOW_MAX and WHAT_NOW.search(ctx.norm):
@@ -160,6 +167,12 @@ class VerdictHandler:
         if len(ctx.norm) <= _FOLLOW_MAX and REASSURE.search(ctx.norm):
             return self._reassure(ctx, case)
         return None
+
+    def _on_topic(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
+        topic = case.get("topic") or "legit_finance"
+        ctx.state.data["last_topic"] = topic
+        ctx.state.data.pop("more", None)
+        return Turn((self._kb.more(topic) or self._kb.answer(topic),), topic, topic, 1.0)
 
     def _reassure(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
         """"那能交吗" / "那我放心了吧" about the case just told."""
