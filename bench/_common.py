@@ -28,12 +28,15 @@ def free_port() -> int:
 class Server:
     """`fundguard serve` in a subprocess, with its memory sampled (sum of RSS over the process tree)."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1, log: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 1, log: Path | None = None, app: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (log or Path(os.devnull)).open("wb")
         cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                "--workers", str(workers)]
+        if app is not None:  # another ASGI app factory on the same uvicorn settings (bench/floor_app.py)
+            cmd = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(self.port),
+                   "--no-access-log", "--no-server-header", "--log-level", "warning"]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         self.peak_rss = 0

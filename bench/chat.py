@@ -4,12 +4,15 @@
     .venv/bin/python bench/chat.py --postgres --rasa URL   # PostgreSQL + Rasa (start Rasa yourself)
     .venv/bin/python bench/chat.py --scenario tip --users 10,50
     .venv/bin/python bench/chat.py --scenario plain --think 1   # people pause ~1 s between messages
+    .venv/bin/python bench/chat.py --scenario plain --users 50 --floor   # and the floor, side by side
 
 Each virtual user sends a message, waits for the answer, pauses (--think, exponential; 0 by default: the
 server saturated, which gives its throughput but latencies of a queue: at N users p50 ≈ N / throughput)
 and sends the next. One keep-alive connection per user. Scenarios: plain (held-out questions), risk
 (pasted pitches and legit notices), tip (whole tip flows, one new person each), mixed.
-Writes docs/bench/chat-<label>.json, a Markdown table and SVG plots.
+Writes docs/bench/chat-<label>.json, a Markdown table and SVG plots. --floor also runs each level against the floor
+(bench/floor_app.py: the same FastAPI + uvicorn stack answering a fixed reply of the bot's mean reply size) and
+prints both and the ratio: what is left between them is what the bot costs per message.
 """
 
 from __future__ import annotations
@@ -99,10 +102,38 @@ async def run_level(url: str, users: int, seconds: float, scenario: str, warmup:
             "p50_ms": round(percentile(lat, 50) * 1000, 1), "p99_ms": round(percentile(lat, 99) * 1000, 1)}
 
 
+async def reply_size(url: str, questions: list[str], n: int = 40) -> int:
+    """The mean size in bytes of the bot's replies to plain questions (the floor answers with as many)."""
+    conn, sizes = Conn(url), []
+    for i, text in enumerate(questions[:n]):
+        status, body = await conn.post("/api/chat", json.dumps({"user": f"size{i}", "text": text}).encode())
+        if status == 200:
+            sizes.append(len(body))
+    conn.close()
+    return round(sum(sizes) / max(1, len(sizes)))
+
+
+def floor_rows(url: str, args: argparse.Namespace, data: Path) -> list[dict]:
+    """The same levels against the floor app, with the bot's ratio to it."""
+    size = asyncio.run(reply_size(url, plain_questions()))
+    floor = Server({"FLOOR_REPLY_BYTES": str(size)}, log=data / "floor.log", app="bench.floor_app:create_app")
+    floor.wait_ready()
+    rows = []
+    try:
+        for scenario, users in itertools.product(args.scenario.split(","), [int(u) for u in args.users.split(",")]):
+            row = asyncio.run(run_level(floor.url, users, args.seconds, scenario, args.warmup, args.think))
+            rows.append({**row, "scenario": f"floor ({size} B)", "peak_rss_mb": round(floor.peak_rss / 2**20)})
+    finally:
+        floor.stop()
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_args(ap)
     ap.add_argument("--url", default=None, help="benchmark an already running server instead of starting one")
+    ap.add_argument("--floor", action="store_true",
+                    help="also run the floor app (a fixed reply on the same stack) and print the ratio")
     args = ap.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="fg-bench-"))
@@ -119,14 +150,24 @@ def main() -> None:
             row["peak_rss_mb"] = round(server.peak_rss / 2**20) if server else None
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
+        if args.floor:
+            floors = floor_rows(url, args, data)
+            for bot_row, floor_row in zip(list(rows), floors, strict=True):
+                ratio = bot_row["per_second"] / floor_row["per_second"] if floor_row["per_second"] else float("nan")
+                floor_row["bot_ratio"] = bot_row["ratio_to_floor"] = round(ratio, 3)
+                rows.append(floor_row)
+                print(json.dumps(floor_row, ensure_ascii=False), flush=True)
+                print(f"{bot_row['scenario']} {bot_row['users']} users: bot {bot_row['per_second']}/s, floor "
+                      f"{floor_row['per_second']}/s, bot = {ratio:.0%} of the floor", flush=True)
     finally:
         if server:
             server.stop()
     think = f", think {args.think:g} s" if args.think else ""
-    label += f"-{args.workers}w" + (f"-think{args.think:g}" if args.think else "")
+    label += f"-{args.workers}w" + (f"-think{args.think:g}" if args.think else "") + ("-floor" if args.floor else "")
     write_report(f"chat-{label}", f"/api/chat, {label}, {args.workers} worker(s){think}", rows,
                  [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
-                  ("p99 ms", "p99_ms"), ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")],
+                  ("p99 ms", "p99_ms"), ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")]
+                 + ([("bot / floor", "ratio_to_floor")] if args.floor else []),
                  [("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms")])
 
 

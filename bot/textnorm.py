@@ -29,24 +29,19 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+_HALF_WIDTH = {0x3000: " "} | {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
+
+
 def to_half_width(text: str) -> str:
     """Full-width ASCII variants (ＡＢＣ１２３！) become their half-width forms; CJK is untouched."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code == 0x3000:
-            out.append(" ")
-        elif 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_HALF_WIDTH)
 
 
 def to_simplified(text: str) -> str:
     return _converter().convert(text)
 
 
+@lru_cache(maxsize=8192)  # a turn normalises the same words many times (NLU, risk check, offices, hints)
 def normalise(text: str) -> str:
     """The canonical form of a message: simplified, half-width, lower-case, no emoji, folded spaces."""
     text = unicodedata.normalize("NFC", text)

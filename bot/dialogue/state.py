@@ -8,11 +8,15 @@ understood; it is dropped after CASE_TTL seconds or when a tip takes it over.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.store.models import Conversation, utcnow
@@ -39,6 +43,11 @@ EXPIRING = frozenset({"tip"})  # flows whose draft is erased when left idle
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 _SEALED_KEYS = frozenset({"draft", "case"})
+# the state is read and written on the session's connection with these statements, built once: a turn does not
+# pay for the ORM's unit of work on a row nothing else in the turn touches
+_TABLE = Conversation.__table__
+_SELECT = select(_TABLE.c.flow, _TABLE.c.step, _TABLE.c.data, _TABLE.c.sealed,
+                 _TABLE.c.updated_at).where(_TABLE.c.key == bindparam("key"))
 
 
 @dataclass
@@ -49,6 +58,11 @@ class State:
     secret: dict[str, Any] | None = None
     case: dict[str, Any] | None = None  # the situation last described, sealed at rest like a draft
     expired: str | None = None  # the flow whose draft was just erased for being left too long (not stored)
+    stored: str | None = field(default=None, repr=False)  # what the database holds, as loaded: no write if unchanged
+
+    def snapshot(self) -> str:
+        """The state as one comparable string (the words in it are never logged or stored in clear)."""
+        return json.dumps([self.flow, self.step, self.data, self.secret, self.case], sort_keys=True, default=str)
 
     def fresh_case(self, now: float | None = None) -> dict[str, Any] | None:
         """The case, if it was described in the last CASE_TTL seconds."""
@@ -92,7 +106,7 @@ class StateRepository:
         self._draft_ttl = draft_ttl
 
     def load(self, session: Session, key: str) -> State:
-        row = session.get(Conversation, key)
+        row = session.connection().execute(_SELECT, {"key": key}).first()
         if row is None:
             return State()
         if row.flow in EXPIRING and row.updated_at is not None and _aware(row.updated_at) < utcnow() - self._draft_ttl:
@@ -109,14 +123,34 @@ class StateRepository:
                 secret, case = sealed.get("draft"), sealed.get("case")
             else:  # written before cases were kept: the draft alone
                 secret = sealed
-        return State(row.flow, row.step, dict(row.data or {}), secret, case)
+        state = State(row.flow, row.step, dict(row.data or {}), secret, case)
+        state.stored = state.snapshot()
+        return state
 
     def save(self, session: Session, key: str, state: State) -> None:
-        row = session.get(Conversation, key)
-        if row is None:
-            row = Conversation(key=key)
-            session.add(row)
-        row.flow, row.step, row.data = state.flow, state.step, dict(state.data)
+        """Write the state in one statement (an upsert); nothing when a turn outside a flow changed nothing.
+
+        Inside a flow every turn is written, so a draft's idle time counts from the person's last message."""
+        if state.flow is None and state.stored is not None and state.stored == state.snapshot():
+            return
         sealed = {k: v for k, v in (("draft", state.secret), ("case", state.case)) if v}
-        row.sealed = self._cipher.encrypt_json(sealed) if sealed else None
-        row.updated_at = utcnow()
+        values = {"flow": state.flow, "step": state.step, "data": dict(state.data),
+                  "sealed": self._cipher.encrypt_json(sealed) if sealed else None, "updated_at": utcnow()}
+        upsert = _upsert(session.get_bind().dialect.name)
+        if upsert is None:  # another database: the ORM's merge (a read, then an insert or an update)
+            session.merge(Conversation(key=key, **values))
+        else:
+            session.connection().execute(upsert, {"key": key, **values})
+        state.stored = state.snapshot()
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE, built once per database kind (its compiled form is cached too)."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:
+        return None
+    stmt = insert(_TABLE)
+    columns = ("flow", "step", "data", "sealed", "updated_at")
+    return stmt.on_conflict_do_update(index_elements=[_TABLE.c.key],
+                                      set_={c: getattr(stmt.excluded, c) for c in columns})

@@ -115,3 +115,18 @@ def test_a_named_county_gets_its_own_office(sqlite_client, services):
     assert office.contacts.phone in text_of(body) and office.name in text_of(body)
     other = say(sqlite_client, "b3", "想举报要找谁，打什么电话")  # no county named: no county's office
     assert office.contacts.phone not in text_of(other)
+
+
+def test_a_turn_that_changes_nothing_writes_nothing_and_a_change_is_written(services, client):
+    def stored():
+        with services.sessions() as session:
+            row = session.scalars(select(Conversation)).one()
+            return row.updated_at, dict(row.data)
+
+    say(client, "w1", "什么是非法集资")
+    first = stored()
+    say(client, "w1", "什么是非法集资")  # the same question: the same state, no write
+    assert stored() == first
+    say(client, "w1", "举报有奖励吗")  # another topic: written in one upsert
+    later = stored()
+    assert later[1].get("last_topic") != first[1].get("last_topic") and later[0] > first[0]
