@@ -83,21 +83,28 @@ async def user_loop(client: Conn, scenario: str, stop: float, stats: dict, rng: 
                 await asyncio.sleep(rng.expovariate(1 / think))
 
 
-async def run_level(url: str, users: int, seconds: float, scenario: str, warmup: float, think: float = 0.0) -> dict:
+async def run_level(url: str, users: int, seconds: float, scenario: str, warmup: float, think: float = 0.0,
+                    tippers: int = 0) -> dict:
+    """One level: `users` people on the scenario (measured) and `tippers` more filing whole tips beside them."""
     questions, pitches = plain_questions(), risk_texts()
-    conns = [Conn(url) for _ in range(users)]
+    conns = [Conn(url) for _ in range(users + tippers)]
     if warmup:
         await asyncio.gather(*(user_loop(conns[i], scenario, time.monotonic() + warmup, {"lat": [], "ok": 0,
                                "err": 0}, random.Random(i), questions, pitches) for i in range(min(users, 10))))
     stats: dict = {"lat": [], "ok": 0, "err": 0}
+    side: dict = {"lat": [], "ok": 0, "err": 0}  # the tippers' own figures, reported apart
     start = time.monotonic()
     await asyncio.gather(*(user_loop(conns[i], scenario, start + seconds, stats, random.Random(1000 + i),
-                                     questions, pitches, think) for i in range(users)))
+                                     questions, pitches, think) for i in range(users)),
+                         *(user_loop(conns[users + i], "tip", start + seconds, side, random.Random(5000 + i),
+                                     questions, pitches, think) for i in range(tippers)))
     wall = time.monotonic() - start
     for conn in conns:
         conn.close()
     lat = stats["lat"]
-    return {"users": users, "scenario": scenario, "think_s": think, "seconds": round(wall, 1), "answered": stats["ok"],
+    extra = {"tippers": tippers, "tip_msgs_per_second": round(side["ok"] / seconds, 1)} if tippers else {}
+    return {**extra, "users": users, "scenario": scenario, "think_s": think, "seconds": round(wall, 1),
+            "answered": stats["ok"],
             "errors": stats["err"], "per_second": round(stats["ok"] / seconds, 1),  # answers sent in the window
             "p50_ms": round(percentile(lat, 50) * 1000, 1), "p99_ms": round(percentile(lat, 99) * 1000, 1)}
 
@@ -132,6 +139,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_server_args(ap)
     ap.add_argument("--url", default=None, help="benchmark an already running server instead of starting one")
+    ap.add_argument("--tippers", type=int, default=0,
+                    help="this many more users file whole tips beside the measured ones (their figures apart)")
     ap.add_argument("--floor", action="store_true",
                     help="also run the floor app (a fixed reply on the same stack) and print the ratio")
     args = ap.parse_args()
@@ -146,7 +155,7 @@ def main() -> None:
     rows = []
     try:
         for scenario, users in itertools.product(args.scenario.split(","), [int(u) for u in args.users.split(",")]):
-            row = asyncio.run(run_level(url, users, args.seconds, scenario, args.warmup, args.think))
+            row = asyncio.run(run_level(url, users, args.seconds, scenario, args.warmup, args.think, args.tippers))
             row["peak_rss_mb"] = round(server.peak_rss / 2**20) if server else None
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
@@ -164,6 +173,7 @@ def main() -> None:
             server.stop()
     think = f", think {args.think:g} s" if args.think else ""
     label += f"-{args.workers}w" + (f"-think{args.think:g}" if args.think else "") + ("-floor" if args.floor else "")
+    label += f"-tippers{args.tippers}" if args.tippers else ""
     write_report(f"chat-{label}", f"/api/chat, {label}, {args.workers} worker(s){think}", rows,
                  [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
                   ("p99 ms", "p99_ms"), ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")]
