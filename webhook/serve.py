@@ -32,8 +32,8 @@ WARM_TEXTS = ("帮我看看这个靠谱吗：投五万每个月返两千，拉�
 def preload(settings: Settings) -> Preloaded:
     """The read-only parts, loaded and used once so that nothing is loaded lazily after the fork."""
     parts = Preloaded.load(settings, with_nlu=True)
-    assert parts.embedded is not None
-    parts.embedded.warm()
+    if parts.embedded is not None:
+        parts.embedded.warm()
     for text in WARM_TEXTS:
         parts.risk.analyse(text)
     ensure_keys(settings, parts.offices)  # once here, not raced by the workers
