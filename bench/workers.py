@@ -1,6 +1,6 @@
 """Memory per worker: `fundguard serve --workers N` (load once, then fork) against spawned uvicorn workers.
 
-    .venv/bin/python bench/workers.py                  # 1, 2 and 4 workers, 10 s of mixed traffic each
+    .venv/bin/python bench/workers.py                  # 1, 2 and 4 workers, 20 s of mixed traffic each
     .venv/bin/python bench/workers.py --workers 1,2 --seconds 5 --modes prefork
 
 Each server first gets traffic (bench/chat.py's mixed scenario: questions, risk checks, whole tips, over 16
@@ -13,7 +13,8 @@ exits), and the growth of the tree's PSS and USS from 1 to N workers, ÷ (N − 
 Modes: `prefork` — one process loads the model, jieba, the content and the lexicon, then forks the workers
 (webhook/serve.py: what `fundguard serve --workers N` runs for N > 1; here for N = 1 too); `spawn` —
 `uvicorn --workers N`, each worker a spawned process that loads everything itself (how `serve --workers N`
-ran before). Writes docs/bench/workers.json and docs/bench/workers.md.
+ran before); `prefork-nofreeze` — prefork with gc.freeze() made a no-op, to show what it saves.
+Writes docs/bench/workers.json and docs/bench/workers.md.
 """
 
 from __future__ import annotations
@@ -35,14 +36,17 @@ NOTE = f"""
 USS: private pages, what a process alone costs; PSS: each shared page split between the processes that
 share it (summed over a tree: its real footprint); RSS: shared pages counted again in every process. Tree:
 the master (prefork) or uvicorn's supervisor (spawn) and the workers, read from /proc/<pid>/smaps_rollup after
-the traffic. "USS of one worker": mean over the workers (spawn, 1 worker: the one process). Bar: ≤ {BAR_MB} MB
+the traffic. "USS of one worker": mean over the workers (spawn, 1 worker: the one process). Spawn is how
+`serve --workers N` ran before, less its parent, which then loaded the model too (another ~300 MB). PSS also
+splits library pages with unrelated processes on the machine: its growth is the noisier figure. Bar: ≤ {BAR_MB} MB
 USS per extra worker. Made by `bench/workers.py` in one run (2 shared cores; the load generator on them too).
 """
 
 
 def command(mode: str, workers: int) -> list[str]:
-    if mode == "prefork":
-        return [sys.executable, __file__, "--serve", str(workers), "--port", "{port}"]
+    if mode.startswith("prefork"):
+        return [sys.executable, __file__, "--serve", str(workers), "--port", "{port}"] + (
+            ["--no-freeze"] if mode == "prefork-nofreeze" else [])
     return [sys.executable, "-m", "uvicorn", "webhook.app:create_app", "--factory", "--host", "127.0.0.1",
             "--port", "{port}", "--workers", str(workers), "--no-access-log"]
 
@@ -71,7 +75,7 @@ def measure(mode: str, workers: int, env: dict[str, str], data: Path, seconds: f
         traffic = asyncio.run(run_level(server.url, 16, seconds, "mixed", 0))
         time.sleep(1)  # the last turns' background work settles
         tree = [smaps(pid) for pid in server._tree()]
-        own = [smaps(pid) for pid in (workers_of(server.proc.pid) if workers > 1 or mode == "prefork"
+        own = [smaps(pid) for pid in (workers_of(server.proc.pid) if workers > 1 or mode != "spawn"
                                       else [server.proc.pid])]
     finally:
         server.stop()
@@ -91,13 +95,20 @@ def per_extra_worker(rows: list[dict]) -> None:
                                       if one is not None and extra else "–")
 
 
-def serve(workers: int, port: int) -> None:
-    """The prefork server for N workers (N = 1 too), as `fundguard serve --workers N` starts it for N > 1."""
+def serve(workers: int, port: int, freeze: bool = True) -> None:
+    """The prefork server for N workers (N = 1 too), as `fundguard serve --workers N` starts it for N > 1.
+
+    `freeze=False`: gc.freeze() made a no-op, master and workers, to show what it saves.
+    """
+    import gc
+
     from bot import logs
     from bot.settings import Settings
     from bot.store.db import upgrade
     from webhook.serve import serve as prefork
 
+    if not freeze:
+        gc.freeze = lambda: None
     settings = Settings()
     logs.configure(settings.log_level)
     settings.ensure_dirs()
@@ -108,13 +119,14 @@ def serve(workers: int, port: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workers", default="1,2,4")
-    ap.add_argument("--modes", default="prefork,spawn")
-    ap.add_argument("--seconds", type=float, default=10, help="traffic before the memory is read")
+    ap.add_argument("--modes", default="prefork,prefork-nofreeze,spawn")
+    ap.add_argument("--seconds", type=float, default=20, help="traffic before the memory is read")
     ap.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)  # the prefork server itself
     ap.add_argument("--port", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--no-freeze", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve is not None:
-        serve(args.serve, args.port)
+        serve(args.serve, args.port, freeze=not args.no_freeze)
         return
     data = Path(tempfile.mkdtemp(prefix="fg-bench-"))
     env, _ = server_env(argparse.Namespace(postgres=None, rasa=None, label=None), data)  # SQLite, embedded NLU
