@@ -38,8 +38,11 @@ share it (summed over a tree: its real footprint); RSS: shared pages counted aga
 the master (prefork) or uvicorn's supervisor (spawn) and the workers, read from /proc/<pid>/smaps_rollup after
 the traffic. "USS of one worker": mean over the workers (spawn, 1 worker: the one process). Spawn is how
 `serve --workers N` ran before, less its parent, which then loaded the model too (another ~300 MB). PSS also
-splits library pages with unrelated processes on the machine: its growth is the noisier figure. Bar: ≤ {BAR_MB} MB
-USS per extra worker. Made by `bench/workers.py` in one run (2 shared cores; the load generator on them too).
+splits library pages with unrelated processes on the machine: its growth is the noisier figure. A page that
+only some processes of a tree copied after the fork stays shared by the others, so each one's USS falls a
+little as workers are added and the tree's USS grows by less than a worker's. prefork-nofreeze: gc.freeze()
+made a no-op. Bar: ≤ {BAR_MB} MB USS per extra worker, judged on the USS of one worker. Made by
+`bench/workers.py` in one run (2 shared cores; the load generator on them too).
 """
 
 
