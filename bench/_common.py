@@ -28,15 +28,15 @@ def free_port() -> int:
 class Server:
     """`fundguard serve` in a subprocess, with its memory sampled (sum of RSS over the process tree)."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1, log: Path | None = None, app: str | None = None) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 1, log: Path | None = None,
+                 command: list[str] | None = None) -> None:
+        """`command`: another server command (`{port}` in it is replaced by the port)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (log or Path(os.devnull)).open("wb")
-        cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        cmd = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", "{port}",
                "--workers", str(workers)]
-        if app is not None:  # another ASGI app factory on the same uvicorn settings (bench/floor_app.py)
-            cmd = [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--no-access-log", "--no-server-header", "--log-level", "warning"]
+        cmd = [part.replace("{port}", str(self.port)) for part in command or cmd]
         self.proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         self.peak_rss = 0
@@ -177,6 +177,8 @@ def write_report(name: str, title: str, rows: list[dict], columns: list[tuple[st
     lines += ["| " + " | ".join(str(r.get(key)) for _, key in columns) + " |" for r in rows]
     (out / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+    if not plots:
+        return
     scenarios = list(dict.fromkeys(r["scenario"] for r in rows))
     levels = list(dict.fromkeys(r["users"] for r in rows))
     for metric, unit in plots:

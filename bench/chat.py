@@ -123,7 +123,10 @@ async def reply_size(url: str, questions: list[str], n: int = 40) -> int:
 def floor_rows(url: str, args: argparse.Namespace, data: Path) -> list[dict]:
     """The same levels against the floor app, with the bot's ratio to it."""
     size = asyncio.run(reply_size(url, plain_questions()))
-    floor = Server({"FLOOR_REPLY_BYTES": str(size)}, log=data / "floor.log", app="bench.floor_app:create_app")
+    floor = Server({"FLOOR_REPLY_BYTES": str(size)}, log=data / "floor.log",
+                   command=[sys.executable, "-m", "uvicorn", "bench.floor_app:create_app", "--factory", "--host",
+                            "127.0.0.1", "--port", "{port}", "--no-access-log", "--no-server-header", "--log-level",
+                            "warning"])
     floor.wait_ready()
     rows = []
     try:

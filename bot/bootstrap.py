@@ -104,13 +104,47 @@ def _development_keys(sessions: sessionmaker[Session], offices: OfficeDirectory,
         log.info("development keys were made by another process")
 
 
+def ensure_keys(settings: Settings, offices: OfficeDirectory) -> None:
+    """Outside production, make missing development keys once, before several workers start."""
+    if settings.environment == "production":
+        return
+    db = make_engine(settings.database_url)
+    try:
+        _development_keys(make_session_factory(db), offices, *KDF_LIMITS[settings.kdf_strength])
+    finally:
+        db.dispose()
+
+
 def build_nlu(settings: Settings) -> EmbeddedNLU:
     return EmbeddedNLU.load_or_train(settings.nlu_data_dir, settings.data_dir / "cache")
 
 
+@dataclass(frozen=True)
+class Preloaded:
+    """The read-only parts (content, the risk lexicon, the NLU model): a preforking server loads them once."""
+    offices: OfficeDirectory
+    topic_ids: dict[str, str]
+    kb: KnowledgeBase
+    risk: RiskChecker
+    categories: Categories
+    hints: TopicHints
+    embedded: EmbeddedNLU | None = None
+
+    @classmethod
+    def load(cls, settings: Settings, *, with_nlu: bool = False) -> Preloaded:
+        content = settings.content_dir
+        offices = OfficeDirectory.load(content / "offices.yaml")
+        topic_ids = load_topic_ids(content / "spec" / "topics.yaml")
+        return cls(offices, topic_ids, KnowledgeBase.load(content, topic_ids, offices.placeholder_values()),
+                   RiskChecker.from_file(content / "red_flags.yaml"),
+                   Categories.load(content / "tip_categories.yaml"),
+                   TopicHints.load(content / "topic_hints.yaml", topic_ids),
+                   build_nlu(settings) if with_nlu else None)
+
+
 def bootstrap(
     settings: Settings | None = None, *, nlu: NLUParser | None = None, embedded: EmbeddedNLU | None = None,
-    with_engine: bool = True,
+    with_engine: bool = True, preloaded: Preloaded | None = None,
 ) -> Services:
     """Wire everything; `with_engine=False` (office commands) skips the NLU and the engine."""
     settings = settings or Settings()
@@ -118,14 +152,11 @@ def bootstrap(
     use_zone(settings.timezone)  # every time shown to staff (console, exports, CLI) in this one zone
     db = make_engine(settings.database_url)
     sessions = make_session_factory(db)
-    offices = OfficeDirectory.load(settings.content_dir / "offices.yaml")
+    parts = preloaded or Preloaded.load(settings)
+    offices, topic_ids, kb, risk = parts.offices, parts.topic_ids, parts.kb, parts.risk
     city = offices.city
-    values = offices.placeholder_values()
-    topic_ids = load_topic_ids(settings.content_dir / "spec" / "topics.yaml")
-    kb = KnowledgeBase.load(settings.content_dir, topic_ids, values)
     hasher = KeyedHasher(subkey(settings.secret_key, "keyed-hash"))
     drafts = DraftCipher(subkey(settings.secret_key, "draft"))
-    risk = RiskChecker.from_file(settings.content_dir / "red_flags.yaml")
     ops, mem = KDF_LIMITS[settings.kdf_strength]
     if settings.environment != "production":
         _development_keys(sessions, offices, ops, mem)
@@ -134,7 +165,7 @@ def bootstrap(
             refuse_development_keys(uow.session)
     tips = TipService(
         offices=offices,
-        categories=Categories.load(settings.content_dir / "tip_categories.yaml"),
+        categories=parts.categories,
         receipts=ReceiptHasher(subkey(settings.secret_key, "receipt-pepper"), ops, mem),
         relay_cipher=DraftCipher(subkey(settings.secret_key, "relay")),
         notifier=build_notifier(settings, offices),
@@ -157,7 +188,7 @@ def bootstrap(
         services = Services(settings, db, sessions, kb, offices, None, None, hasher, drafts, risk, tips, None)
         services.senders = build_senders(services)
         return services
-    embedded = embedded or build_nlu(settings)
+    embedded = embedded or parts.embedded or build_nlu(settings)
     parser: NLUParser = nlu or embedded
     if nlu is None and settings.nlu_backend == "rasa":  # Rasa first, the embedded model when it fails
         from nlu.rasa_http import FallbackNLU, RasaHTTP, resolve_token
@@ -165,7 +196,6 @@ def bootstrap(
         rasa = RasaHTTP(settings.rasa_url, resolve_token(settings.rasa_token, settings.environment),
                         timeout=settings.rasa_timeout, intents=topic_ids)
         parser = FallbackNLU(rasa, embedded)
-    hints = TopicHints.load(settings.content_dir / "topic_hints.yaml", topic_ids)
     engine = Engine(
         nlu=parser,
         knowledge=kb,
@@ -174,7 +204,7 @@ def bootstrap(
         states=StateRepository(drafts, timedelta(minutes=settings.draft_ttl_minutes)),
         subscribe=SubscribeFlow(counties, resolve_county, lambda chat_id: drafts.encrypt_json(chat_id)),
         riskcheck=RiskCheckHandler(risk, partial(render_pasted, lexicon=risk.lexicon), kb.title),
-        verdict=VerdictHandler(risk, kb, offices, hints),
+        verdict=VerdictHandler(risk, kb, offices, parts.hints),
         offices=offices,
         flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
         threshold=settings.nlu_threshold,

@@ -164,6 +164,11 @@ class EmbeddedNLU:
             tmp.replace(cache)
         return model
 
+    def warm(self) -> None:
+        """Load jieba's dictionary and parse once, so that nothing is loaded on the first message."""
+        jieba.initialize()
+        self.parse_sync("我想投资养老项目，月息三分，保本吗？")
+
     def parse_sync(self, text: str) -> Parse:
         scores = self._scorer.scores(prepare(text))
         probs = np.exp((scores - scores.max()) * TEMPERATURE)

@@ -17,7 +17,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.bootstrap import Services, bootstrap
+from bot.bootstrap import Preloaded, Services, bootstrap
 from bot.settings import Settings
 from bot.textnorm import ascii_digits
 from webhook.chat import router as chat_router
@@ -140,13 +140,17 @@ class BodyLimit:
                 await too_large(limit)(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    """Build the app; the services are wired at start-up (lifespan), or given by a test."""
+def create_app(settings: Settings | None = None, services: Services | None = None,
+               preloaded: Preloaded | None = None) -> FastAPI:
+    """Build the app; the services are wired at start-up (lifespan, in each worker), or given by a test.
+
+    `preloaded`: the read-only parts a preforking server loaded before its workers forked (webhook/serve.py).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         if getattr(app.state, "services", None) is None:
-            app.state.services = bootstrap(settings or Settings())
+            app.state.services = bootstrap(settings or Settings(), preloaded=preloaded)
             # The model, the content and jieba's dictionary are a few million long-lived objects; without
             # this, every full collection walks them all and stalls every request for tens of milliseconds.
             # Only for a process of its own: a test that passes its services would freeze its garbage too.

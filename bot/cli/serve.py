@@ -17,7 +17,7 @@ from bot.settings import Settings
               help="proxies trusted to set X-Forwarded-For (IPs or CIDRs, comma-separated); "
                    "default: FUNDGUARD_TRUSTED_PROXIES, empty = trust none")
 def serve(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -> None:
-    """Start the web app (uvicorn)."""
+    """Start the web app (uvicorn; several workers: forked from one process that loaded the model once)."""
     import uvicorn
 
     from bot import logs
@@ -28,12 +28,13 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -
     logs.configure(settings.log_level)
     settings.ensure_dirs()
     upgrade(settings.database_url)  # idempotent: a fresh database is ready before the first request
-    if workers > 1:  # make keys and the NLU model cache once, before the workers race to do it
-        from bot.bootstrap import bootstrap
+    if workers > 1:
+        from webhook.serve import serve as prefork
 
-        bootstrap(settings).db.dispose()
+        prefork(settings, host, port, workers, trusted)
+        return
     # Only a trusted peer's X-Forwarded-For names the client: the rate limits key on that address.
-    uvicorn.run("webhook.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("webhook.app:create_app", factory=True, host=host, port=port,
                 log_config=None, access_log=False, server_header=False,
                 proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
