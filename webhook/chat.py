@@ -91,5 +91,5 @@ async def chat(body: ChatRequest, request: Request) -> Any:
     refused = await chat_limits(request).check(body.user, address)
     if refused is not None:
         return refused
-    turn = await services.engine.handle(to_inbound(body.user, body.text, address))
+    turn = await services.turns.handle(to_inbound(body.user, body.text, address))  # in a turn thread
     return to_response(turn)

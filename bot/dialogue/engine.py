@@ -20,6 +20,7 @@ from bot.dialogue.turns import KeyedLocks
 from bot.dialogue.verdict import VerdictHandler
 from bot.knowledge import MORE_WORDS, KnowledgeBase
 from bot.messages import PUSH_CHANNELS, Button, Inbound, Outbound, Turn
+from bot.offices import OfficeDirectory
 from bot.store.subscribers import SubscriberRepository
 from bot.store.uow import UnitOfWork
 from bot.textnorm import normalise
@@ -69,7 +70,7 @@ class Engine:
         subscribe: SubscribeFlow,
         riskcheck: RiskCheckHandler,
         verdict: VerdictHandler | None = None,
-        offices: Any = None,
+        offices: OfficeDirectory | None = None,
         flows: dict[str, Flow] | None = None,
         threshold: float = 0.32,
         push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.messages import Inbound, Turn
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 class KeyedLocks:
@@ -56,8 +59,12 @@ class TurnRunner:
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="turn")
 
     async def handle(self, msg: Inbound) -> Turn:
+        return await self.run(self.engine.handle, msg)
+
+    async def run(self, fn: Callable[[A], R], arg: A) -> R:
+        """`fn(arg)` in a turn thread: a channel's synchronous work around a turn (WeChat's dialogue)."""
         context = contextvars.copy_context()  # as asyncio.to_thread: the caller's context (log fields) goes along
-        return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, self.engine.handle, msg)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, fn, arg)
 
     def conversation_key(self, msg: Inbound) -> str:
         return self.engine.conversation_key(msg)

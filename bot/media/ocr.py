@@ -2,7 +2,8 @@
 
 The models ship inside the `rapidocr-onnxruntime` wheel; nothing is downloaded at run time. The engine
 is loaded once per process, lazily on the first picture or at start-up (FUNDGUARD_OCR=startup), and
-every reading runs in one worker thread of its own, one at a time per process: memory stays bounded. Pictures are shrunk to `max_side` pixels on their longer side before reading.
+every reading runs in one worker thread of its own, one at a time per process: memory stays bounded.
+Pictures are shrunk to `max_side` pixels on their longer side before reading.
 """
 
 from __future__ import annotations

@@ -1,19 +1,18 @@
-"""Wiring of the staff side from the app's services (called by the console and the CLI)."""
+"""The staff side's parts (accounts, sign-in, sessions, labels), made once by the bootstrap."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
+from bot.offices import OfficeDirectory
 from bot.staff.accounts import StaffDirectory
 from bot.staff.auth import Authenticator
 from bot.staff.credentials import password_hasher
 from bot.staff.labels import Labels
 from bot.staff.sessions import SessionStore
 from bot.tips.sealing import DraftCipher
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Services
 
 
 @dataclass
@@ -25,13 +24,8 @@ class StaffKit:
     city_code: str
 
 
-def build_kit(services: Services) -> StaffKit:
-    from bot.bootstrap import subkey
-
-    settings = services.settings
-    strength = "moderate" if settings.environment == "production" else settings.kdf_strength
-    directory = StaffDirectory(services.offices, password_hasher(strength),
-                               DraftCipher(subkey(settings.secret_key, "staff-totp")))
-    return StaffKit(directory=directory, auth=Authenticator(directory, services.hasher.digest),
-                    sessions=SessionStore(services.hasher.digest),
-                    labels=Labels.load(services.offices, settings.content_dir), city_code=services.offices.city.code)
+def build_kit(offices: OfficeDirectory, *, digest: Callable[[str, str], str], totp_cipher: DraftCipher,
+              password_strength: str, content_dir: Path) -> StaffKit:
+    directory = StaffDirectory(offices, password_hasher(password_strength), totp_cipher)
+    return StaffKit(directory=directory, auth=Authenticator(directory, digest), sessions=SessionStore(digest),
+                    labels=Labels.load(offices, content_dir), city_code=offices.city.code)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.bootstrap import Services
 from bot.staff import roles
-from bot.staff.kit import StaffKit, build_kit
+from bot.staff.kit import StaffKit
 from bot.staff.labels import fmt, zone_label
 from bot.staff.sessions import Current, KeyRing
 from bot.store.console_models import StaffAccount
@@ -76,7 +76,7 @@ def state(request: Request) -> ConsoleState:
             env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                               trim_blocks=True, lstrip_blocks=True)
             env.globals.update(fmt=fmt, roles=roles, zone_label=zone_label)
-            current = ConsoleState(build_kit(app_state.services), KeyRing(), env)
+            current = ConsoleState(app_state.services.staff, KeyRing(), env)
             app_state.console = current
         return current
 

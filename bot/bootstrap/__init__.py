@@ -1,0 +1,137 @@
+"""The composition root: the one place that builds every part and hands each its dependencies.
+
+Called once at start-up (the web app's lifespan, each CLI command, the campaign worker), never at import
+time and never on a first request. Nothing under bot/channels, bot/campaigns, bot/staff, bot/tips or
+bot/dialogue imports this package: they are given their parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.bootstrap.channels import build_senders, build_telegram, build_wechat, telegram_parts
+from bot.bootstrap.dialogue import build_engine, build_nlu, build_parser, build_tips
+from bot.bootstrap.keys import KDF_LIMITS, check_office_keys, subkey
+from bot.channels.base import Sender
+from bot.dialogue.engine import Engine
+from bot.dialogue.turns import TurnRunner
+from bot.knowledge import KnowledgeBase, load_topic_ids
+from bot.offices import OfficeDirectory
+from bot.riskcheck.check import RiskChecker
+from bot.settings import Settings
+from bot.staff.kit import StaffKit, build_kit
+from bot.staff.labels import use_zone
+from bot.store.db import make_engine, make_session_factory
+from bot.store.dedupe import InboundDeduper
+from bot.store.uow import UnitOfWork
+from bot.tips.sealing import DraftCipher, KeyedHasher
+from bot.tips.service import TipService
+from nlu.base import NLUParser
+from nlu.embedded import EmbeddedNLU
+
+if TYPE_CHECKING:
+    from bot.channels.telegram.app import TelegramParts, TelegramWebhook
+    from bot.channels.wechat.gateway import WeChatGateway
+
+__all__ = ["KDF_LIMITS", "Services", "bootstrap", "build_nlu", "subkey"]
+
+
+@dataclass
+class Conversation:
+    """The talking side, present when the app serves people (not for the office commands)."""
+
+    nlu: NLUParser
+    embedded: EmbeddedNLU
+    engine: Engine
+    turns: TurnRunner  # the engine for async callers: turns in a bounded pool of threads
+    wechat: WeChatGateway | None = None
+    telegram: TelegramParts | None = None
+    telegram_webhook: TelegramWebhook | None = None
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: SqlEngine
+    sessions: sessionmaker[Session]
+    knowledge: KnowledgeBase
+    offices: OfficeDirectory
+    hasher: KeyedHasher
+    drafts: DraftCipher
+    risk: RiskChecker
+    tips: TipService
+    deduper: InboundDeduper
+    staff: StaffKit
+    senders: dict[str, Sender] = field(default_factory=dict)  # push-capable channels by name, when configured
+    talk: Conversation | None = None
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    @property
+    def engine(self) -> Engine | None:
+        return self.talk.engine if self.talk is not None else None
+
+    @property
+    def turns(self) -> TurnRunner | None:
+        return self.talk.turns if self.talk is not None else None
+
+    @property
+    def nlu(self) -> NLUParser | None:
+        return self.talk.nlu if self.talk is not None else None
+
+    @property
+    def embedded(self) -> EmbeddedNLU | None:
+        return self.talk.embedded if self.talk is not None else None
+
+
+def bootstrap(
+    settings: Settings | None = None, *, nlu: NLUParser | None = None, embedded: EmbeddedNLU | None = None,
+    with_engine: bool = True,
+) -> Services:
+    """Wire everything; `with_engine=False` (office commands) skips the NLU, the engine and the channels."""
+    settings = settings or Settings()
+    settings.ensure_dirs()
+    use_zone(settings.timezone)  # every time shown to staff (console, exports, CLI) in this one zone
+    services = _core(settings, serving=with_engine)
+    if with_engine:
+        services.talk = _conversation(services, nlu, embedded)
+    return services
+
+
+def _core(settings: Settings, *, serving: bool) -> Services:
+    db = make_engine(settings.database_url)
+    sessions = make_session_factory(db)
+    offices = OfficeDirectory.load(settings.content_dir / "offices.yaml")
+    topic_ids = load_topic_ids(settings.content_dir / "spec" / "topics.yaml")
+    kb = KnowledgeBase.load(settings.content_dir, topic_ids, offices.placeholder_values())
+    hasher = KeyedHasher(subkey(settings.secret_key, "keyed-hash"))
+    drafts = DraftCipher(subkey(settings.secret_key, "draft"))
+    risk = RiskChecker.from_file(settings.content_dir / "red_flags.yaml")
+    kdf = KDF_LIMITS[settings.kdf_strength]
+    check_office_keys(sessions, offices, production=settings.environment == "production", serving=serving, kdf=kdf)
+    staff = build_kit(offices, digest=hasher.digest, totp_cipher=DraftCipher(subkey(settings.secret_key, "staff-totp")),
+                      password_strength="moderate" if settings.environment == "production" else settings.kdf_strength,
+                      content_dir=settings.content_dir)
+    return Services(settings, db, sessions, kb, offices, hasher, drafts, risk,
+                    tips=build_tips(settings, offices, risk, kdf), deduper=InboundDeduper(sessions, hasher.digest),
+                    staff=staff, senders=build_senders(settings, sessions, hasher, drafts))
+
+
+def _conversation(s: Services, nlu: NLUParser | None, embedded: EmbeddedNLU | None) -> Conversation:
+    settings = s.settings
+    topic_ids = load_topic_ids(settings.content_dir / "spec" / "topics.yaml")
+    embedded = embedded or build_nlu(settings)
+    parser = nlu or build_parser(settings, embedded, topic_ids)
+    engine = build_engine(settings, nlu=parser, kb=s.knowledge, topic_ids=topic_ids, offices=s.offices,
+                          sessions=s.sessions, hasher=s.hasher, drafts=s.drafts, risk=s.risk, tips=s.tips)
+    turns = TurnRunner(engine, settings.turn_threads)
+    wechat = build_wechat(settings, engine=engine, turns=turns, sessions=s.sessions, hasher=s.hasher,
+                          drafts=s.drafts, deduper=s.deduper, offices=s.offices, client=s.senders.get("wechat"))
+    telegram = telegram_parts(settings, turns=turns, sessions=s.sessions, hasher=s.hasher,
+                              deduper=s.deduper) if settings.telegram_token else None
+    return Conversation(parser, embedded, engine, turns, wechat, telegram, build_telegram(settings, telegram))
