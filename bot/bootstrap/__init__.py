@@ -23,8 +23,12 @@ from bot.knowledge import KnowledgeBase, load_topic_ids
 from bot.offices import OfficeDirectory
 from bot.riskcheck.check import RiskChecker
 from bot.settings import Settings
-from bot.staff.kit import StaffKit, build_kit
-from bot.staff.labels import use_zone
+from bot.staff.accounts import StaffDirectory
+from bot.staff.auth import Authenticator
+from bot.staff.credentials import password_hasher
+from bot.staff.kit import StaffKit
+from bot.staff.labels import Labels, use_zone
+from bot.staff.sessions import SessionStore
 from bot.store.db import make_engine, make_session_factory
 from bot.store.dedupe import InboundDeduper
 from bot.store.uow import UnitOfWork
@@ -114,12 +118,19 @@ def _core(settings: Settings, *, serving: bool) -> Services:
     risk = RiskChecker.from_file(settings.content_dir / "red_flags.yaml")
     kdf = KDF_LIMITS[settings.kdf_strength]
     check_office_keys(sessions, offices, production=settings.environment == "production", serving=serving, kdf=kdf)
-    staff = build_kit(offices, digest=hasher.digest, totp_cipher=DraftCipher(subkey(settings.secret_key, "staff-totp")),
-                      password_strength="moderate" if settings.environment == "production" else settings.kdf_strength,
-                      content_dir=settings.content_dir)
+    staff = staff_kit(settings, offices, hasher)
     return Services(settings, db, sessions, kb, offices, hasher, drafts, risk,
                     tips=build_tips(settings, offices, risk, kdf), deduper=InboundDeduper(sessions, hasher.digest),
                     staff=staff, senders=build_senders(settings, sessions, hasher, drafts))
+
+
+def staff_kit(settings: Settings, offices: OfficeDirectory, hasher: KeyedHasher) -> StaffKit:
+    strength = "moderate" if settings.environment == "production" else settings.kdf_strength
+    directory = StaffDirectory(offices, password_hasher(strength),
+                               DraftCipher(subkey(settings.secret_key, "staff-totp")))
+    return StaffKit(directory=directory, auth=Authenticator(directory, hasher.digest),
+                    sessions=SessionStore(hasher.digest), labels=Labels.load(offices, settings.content_dir),
+                    city_code=offices.city.code)
 
 
 def _conversation(s: Services, nlu: NLUParser | None, embedded: EmbeddedNLU | None) -> Conversation:

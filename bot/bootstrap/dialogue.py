@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,9 @@ from bot.tips.service import TipService
 from bot.tips.status import StatusFlow
 from nlu.base import NLUParser
 from nlu.embedded import EmbeddedNLU
+
+if TYPE_CHECKING:
+    from nlu.rasa_http import RasaHTTP
 
 
 def build_notifier(settings: Settings, offices: OfficeDirectory) -> Notifier:
@@ -62,15 +66,20 @@ def build_nlu(settings: Settings) -> EmbeddedNLU:
     return EmbeddedNLU.load_or_train(settings.nlu_data_dir, settings.data_dir / "cache")
 
 
+def build_rasa(settings: Settings, *, timeout: float, intents: Iterable[str] | None = None) -> RasaHTTP:
+    from nlu.rasa_http import RasaHTTP, resolve_token
+
+    return RasaHTTP(settings.rasa_url, resolve_token(settings.rasa_token, settings.environment), timeout=timeout,
+                    intents=intents)
+
+
 def build_parser(settings: Settings, embedded: EmbeddedNLU, topic_ids: Iterable[str]) -> NLUParser:
     """The embedded model, or Rasa first and the embedded model when it fails (FUNDGUARD_NLU_BACKEND=rasa)."""
     if settings.nlu_backend != "rasa":
         return embedded
-    from nlu.rasa_http import FallbackNLU, RasaHTTP, resolve_token
+    from nlu.rasa_http import FallbackNLU
 
-    rasa = RasaHTTP(settings.rasa_url, resolve_token(settings.rasa_token, settings.environment),
-                    timeout=settings.rasa_timeout, intents=topic_ids)
-    return FallbackNLU(rasa, embedded)
+    return FallbackNLU(build_rasa(settings, timeout=settings.rasa_timeout, intents=topic_ids), embedded)
 
 
 def build_pictures(settings: Settings, risk: RiskChecker) -> PictureReader | None:

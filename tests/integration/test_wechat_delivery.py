@@ -38,16 +38,16 @@ class SlowNLU:
         self.inner, self.delay, self.calls = inner, delay, 0
         self._lock = threading.Lock()
 
-    async def parse(self, text: str) -> Parse:
+    def parse(self, text: str) -> Parse:
         with self._lock:
             self.calls += 1
         await asyncio.sleep(self.delay)
-        return await self.inner.parse(text)
+        return self.inner.parse(text)
 
 
 def answer_of(services, text: str = QUESTION) -> str:  # type: ignore[no-untyped-def]
     """The engine's own answer to `text` (as a web user): what WeChat must deliver."""
-    turn = asyncio.run(services.engine.handle(Inbound(channel="web", user="cmp", text=text)))
+    turn = services.engine.handle(Inbound(channel="web", user="cmp", text=text))
     return turn.replies[0].text.strip()
 
 
@@ -87,11 +87,11 @@ def test_a_slow_answer_says_success_then_arrives_as_a_customer_service_message(o
 class BlockingNLU(SlowNLU):
     """Slow the way CPU and database work is slow: it holds its thread instead of awaiting."""
 
-    async def parse(self, text: str) -> Parse:
+    def parse(self, text: str) -> Parse:
         with self._lock:
             self.calls += 1
         time.sleep(self.delay)
-        return await self.inner.parse(text)
+        return self.inner.parse(text)
 
 
 def test_a_turn_that_blocks_its_thread_still_gets_success_within_the_budget(open_wechat, sqlite_url, api,
