@@ -18,10 +18,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from webhook.body import MAX_BODY, BodyLimit
+from webhook.chat import build_chat_limits
 from webhook.chat import router as chat_router
 from webhook.chat_image import IMAGE_PATH, MAX_UPLOAD_BODY
 from webhook.chat_image import router as chat_image_router
 from webhook.console import router as console_router
+from webhook.console.context import console_state
 from webhook.console.context import error_page as console_error_page
 from webhook.errors import describe_validation_error
 from webhook.ops import router as ops_router
@@ -91,6 +93,9 @@ def _lifespan(settings: Settings | None):  # type: ignore[no-untyped-def]
             # Only for a process of its own: a test that passes its services would freeze its garbage too.
             gc.collect()
             gc.freeze()
+        services = app.state.services
+        app.state.chat_limits = build_chat_limits(services.settings, services.hasher.digest)
+        app.state.console = console_state(services)
         housekeeping = asyncio.create_task(_housekeeping(app.state.services))
         drafts = asyncio.create_task(_draft_sweeper(app.state.services))
         yield

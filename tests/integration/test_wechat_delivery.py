@@ -6,7 +6,6 @@ reply budget is shortened (the production default is 4 s) so the tests stay fast
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import threading
@@ -41,7 +40,7 @@ class SlowNLU:
     def parse(self, text: str) -> Parse:
         with self._lock:
             self.calls += 1
-        await asyncio.sleep(self.delay)
+        time.sleep(self.delay)  # parsing is synchronous: the turn's thread waits
         return self.inner.parse(text)
 
 
@@ -85,13 +84,7 @@ def test_a_slow_answer_says_success_then_arrives_as_a_customer_service_message(o
 
 
 class BlockingNLU(SlowNLU):
-    """Slow the way CPU and database work is slow: it holds its thread instead of awaiting."""
-
-    def parse(self, text: str) -> Parse:
-        with self._lock:
-            self.calls += 1
-        time.sleep(self.delay)
-        return self.inner.parse(text)
+    """Slow the way CPU and database work is slow: it holds its thread (every parse does, now)."""
 
 
 def test_a_turn_that_blocks_its_thread_still_gets_success_within_the_budget(open_wechat, sqlite_url, api,
