@@ -119,8 +119,8 @@ def slowest_window(times: list[float], window: float) -> float | None:
 
 def run(n: int, workers: int, args: argparse.Namespace) -> dict[str, Any]:
     from bot.bootstrap import bootstrap
+    from bot.bootstrap.campaigns import campaign_service
     from bot.campaigns.config import CampaignConfig
-    from bot.campaigns.runtime import campaign_service
     from bot.campaigns.stats import campaign_stats
     from bot.settings import Settings
 

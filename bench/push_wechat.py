@@ -36,8 +36,8 @@ def add_wechat_subscribers(services: Any, n: int) -> None:
 def run_tags(n: int, rate: float, postgres: str, tmp: str, secret: str) -> dict[str, Any]:
     from bench.push import drop_database, fresh_database
     from bot.bootstrap import bootstrap
+    from bot.bootstrap.campaigns import campaign_service, mass_runner, tag_sync
     from bot.campaigns.config import CampaignConfig
-    from bot.campaigns.runtime import campaign_service, mass_runner, tag_sync
     from bot.settings import Settings
     from tests.fakes.wechat_api import FakeWeChatAPI
 

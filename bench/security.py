@@ -49,7 +49,6 @@ def throttles(tmp: Path) -> dict[str, int]:
 
     from bot.bootstrap import bootstrap
     from bot.settings import Settings
-    from bot.staff.kit import build_kit
     from bot.store.db import upgrade
     from bot.store.models import AuditEntry
     from bot.tips.keys import DEV_PASSPHRASE  # noqa: F401 - the office keys exist
@@ -59,7 +58,7 @@ def throttles(tmp: Path) -> dict[str, int]:
     upgrade(url)
     svc = bootstrap(Settings(environment="test", data_dir=tmp, database_url=url, secret_key=secrets.token_hex(24),
                              kdf_strength="min"))
-    kit = build_kit(svc)
+    kit = svc.staff
     with svc.uow() as uow:
         for name in ("victim", "keyholder"):
             kit.directory.add(uow.session, username=name, display_name=name, office_code="shiquan", role="handler",

@@ -177,5 +177,5 @@ class EmbeddedNLU:
         ranking = tuple((self._classes[i], float(probs[i])) for i in order)
         return Parse(ranking[0][0], ranking[0][1], ranking, self.name)
 
-    async def parse(self, text: str) -> Parse:
+    def parse(self, text: str) -> Parse:
         return self.parse_sync(text)

@@ -6,7 +6,6 @@ model from nlu/rasa/data and prints one report per group of held-out files.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -56,13 +55,13 @@ class EvalResult:
         return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0
 
 
-async def evaluate(parser: NLUParser, pairs: list[tuple[str, str]]) -> EvalResult:
+def evaluate(parser: NLUParser, pairs: list[tuple[str, str]]) -> EvalResult:
     predicted: list[str] = []
     latencies: list[float] = []
     confidences: list[float] = []
     for text, _ in pairs:
         started = time.perf_counter()
-        parse = await parser.parse(text)
+        parse = parser.parse(text)
         latencies.append((time.perf_counter() - started) * 1000)
         predicted.append(parse.intent)
         confidences.append(parse.confidence)
@@ -82,7 +81,7 @@ async def evaluate(parser: NLUParser, pairs: list[tuple[str, str]]) -> EvalResul
 
 
 def evaluate_sync(parser: NLUParser, pairs: list[tuple[str, str]]) -> EvalResult:
-    return asyncio.run(evaluate(parser, pairs))
+    return evaluate(parser, pairs)
 
 
 def load_parts(heldout_dir: Path, names: list[str]) -> list[tuple[str, str]]:

@@ -8,11 +8,10 @@ the embedded model behind it: when Rasa is down, slow or talks nonsense, people 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
+import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -98,7 +97,7 @@ def to_parse(body: Any, intents: frozenset[str] | None = None, backend: str = "r
 
 
 class RasaHTTP:
-    """An async client of a Rasa server's POST /model/parse (token auth, short timeout, validated answers)."""
+    """A client of a Rasa server's POST /model/parse (token auth, short timeout, validated answers)."""
 
     name = "rasa"
 
@@ -109,26 +108,21 @@ class RasaHTTP:
         self.timeout = timeout
         self.intents = frozenset(intents) if intents is not None else None
         self._preprocess = preprocess
-        # An httpx client belongs to one event loop, and turns may run on two (the app's, and the WeChat
-        # channel's turn loop): one client per loop, kept as long as its loop lives.
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary())
+        self._client: httpx.Client | None = None  # made on first use; httpx's Client is thread-safe
+        self._lock = threading.Lock()
 
-    def _http(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = self._clients[loop] = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), trust_env=False)
-        return client
+    def _http(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=httpx.Timeout(self.timeout), trust_env=False)
+            return self._client
 
-    async def parse(self, text: str) -> Parse:
+    def parse(self, text: str) -> Parse:
         params = {"token": self._token} if self._token else None
         try:
-            response = await asyncio.wait_for(
-                self._http().post(f"{self.url}/model/parse", params=params, json={"text": self._preprocess(text)}),
-                timeout=self.timeout,
-            )
-        except (httpx.TransportError, TimeoutError) as exc:
+            response = self._http().post(f"{self.url}/model/parse", params=params,
+                                         json={"text": self._preprocess(text)})
+        except httpx.TransportError as exc:  # timeouts included
             raise RasaUnavailable(type(exc).__name__) from None  # never the request: it holds the text
         if response.status_code != 200:
             raise RasaRefused(f"HTTP {response.status_code}")
@@ -138,17 +132,18 @@ class RasaHTTP:
             raise RasaBadAnswer("not JSON") from None
         return to_parse(body, self.intents, self.name)
 
-    async def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, Any]:
         """Rasa's GET /status (the loaded model), for operators and tests."""
         params = {"token": self._token} if self._token else None
-        response = await self._http().get(f"{self.url}/status", params=params)
+        response = self._http().get(f"{self.url}/status", params=params)
         response.raise_for_status()
         return dict(response.json())
 
-    async def aclose(self) -> None:
-        client = self._clients.pop(asyncio.get_running_loop(), None)
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
+            client.close()
 
 
 @dataclass(frozen=True)
@@ -182,17 +177,21 @@ class FallbackNLU:
         self._fallback_answers = 0
         self._primary_answers = 0
         self._last_error: str | None = None
+        self._lock = threading.Lock()  # turns run in several threads: one probe at a time
 
-    async def parse(self, text: str) -> Parse:
-        if self._open and (self._probing or self._clock() < self._retry_at):
-            return await self._from_fallback(text)
-        probe = self._open
-        self._probing = probe
+    def parse(self, text: str) -> Parse:
+        with self._lock:
+            waiting = self._open and (self._probing or self._clock() < self._retry_at)
+            probe = self._open and not waiting
+            if probe:
+                self._probing = True
+        if waiting:
+            return self._from_fallback(text)
         try:
-            parse = await self.primary.parse(text)
+            parse = self.primary.parse(text)
         except Exception as exc:  # whatever went wrong, the person gets an answer from the fallback
             self._failed(exc)
-            return await self._from_fallback(text)
+            return self._from_fallback(text)
         finally:
             if probe:
                 self._probing = False
@@ -218,10 +217,10 @@ class FallbackNLU:
         self._open = False
         self._consecutive = 0
 
-    async def _from_fallback(self, text: str) -> Parse:
+    def _from_fallback(self, text: str) -> Parse:
         self._fallback_answers += 1
         metrics.NLU_FALLBACKS.inc()
-        return await self.fallback.parse(text)
+        return self.fallback.parse(text)
 
     @property
     def state(self) -> BreakerState:

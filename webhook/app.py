@@ -13,17 +13,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.bootstrap import Preloaded, Services, bootstrap
 from bot.settings import Settings
-from bot.textnorm import ascii_digits
+from webhook.body import MAX_BODY, BodyLimit
+from webhook.chat import build_chat_limits
 from webhook.chat import router as chat_router
 from webhook.chat_image import IMAGE_PATH, MAX_UPLOAD_BODY
 from webhook.chat_image import router as chat_image_router
 from webhook.console import router as console_router
+from webhook.console.context import console_state
 from webhook.console.context import error_page as console_error_page
 from webhook.errors import describe_validation_error
 from webhook.ops import router as ops_router
@@ -31,7 +31,6 @@ from webhook.telegram import router as telegram_router
 from webhook.wechat import router as wechat_router
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_BODY = 256 * 1024
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 log = logging.getLogger(__name__)
@@ -82,70 +81,10 @@ def purge_expired(services: Services) -> int:
     return n
 
 
-def too_large(limit: int = MAX_BODY) -> JSONResponse:
-    message = f"request body too large (limit {limit} bytes)"
-    return JSONResponse({"error": message, "detail": message}, 413)
+def _lifespan(settings: Settings | None, preloaded: Preloaded | None = None):  # type: ignore[no-untyped-def]
+    """Start-up wires the services (unless a test gave them), then the background jobs; shutdown undoes it.
 
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class BodyLimit:
-    """The body limit: a Content-Length over it is refused at once, and the bytes are counted as they arrive
-    (a chunked body has no Content-Length).
-
-    Over the limit, reading the body raises; whatever the app then answers (FastAPI turns a failed body
-    read into a 400) is replaced by a JSON 413. The outermost of our middlewares.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int, paths: dict[str, int] | None = None) -> None:
-        self.app, self.default, self.paths = app, limit, paths or {}  # paths: a larger limit for an upload route
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.paths.get(scope.get("path", ""), self.default)
-        length = Headers(scope=scope).get("content-length")
-        if length is not None and (not ascii_digits(length) or int(length) > limit):
-            await too_large(limit)(scope, receive, send)  # said too large (or unreadable) before a byte is read
-            return
-        seen, over, answered = 0, False, False
-
-        async def counted() -> Message:
-            nonlocal seen, over
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    over = True
-                    raise BodyTooLarge
-            return message
-
-        async def checked(message: Message) -> None:
-            nonlocal answered
-            if not over:
-                await send(message)
-            elif message["type"] == "http.response.start" and not answered:
-                answered = True
-                await too_large(limit)(scope, receive, send)
-
-        try:
-            await self.app(scope, counted, checked)
-        except Exception:
-            if not over:
-                raise
-            if not answered:
-                await too_large(limit)(scope, receive, send)
-
-
-def create_app(settings: Settings | None = None, services: Services | None = None,
-               preloaded: Preloaded | None = None) -> FastAPI:
-    """Build the app; the services are wired at start-up (lifespan, in each worker), or given by a test.
-
-    `preloaded`: the read-only parts a preforking server loaded before its workers forked (webhook/serve.py).
-    """
+    `preloaded`: the read-only parts a preforking server loaded before its workers forked (webhook/serve.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
@@ -156,6 +95,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             # Only for a process of its own: a test that passes its services would freeze its garbage too.
             gc.collect()
             gc.freeze()
+        services = app.state.services
+        app.state.chat_limits = build_chat_limits(services.settings, services.hasher.digest)
+        app.state.console = console_state(services)
         housekeeping = asyncio.create_task(_housekeeping(app.state.services))
         drafts = asyncio.create_task(_draft_sweeper(app.state.services))
         yield
@@ -163,11 +105,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         drafts.cancel()
         app.state.services.db.dispose()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None,
+               preloaded: Preloaded | None = None) -> FastAPI:
+    """Build the app; the services are wired at start-up (lifespan), or given by a test."""
     known = settings or (services.settings if services is not None else None)
     # In production the API description (/docs, /redoc, /openapi.json) is not served.
     production = (known.environment if known is not None else Settings().environment) == "production"
     off = {"docs_url": None, "redoc_url": None, "openapi_url": None} if production else {}
-    app = FastAPI(title="FundGuard", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="FundGuard", version="0.1.0", lifespan=_lifespan(settings, preloaded),
                   description="防范非法集资智能问答：咨询、风险检查、匿名举报", **off)
     app.state.services = services
 
@@ -181,7 +129,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return response
 
     app.add_middleware(BodyLimit, limit=MAX_BODY, paths={IMAGE_PATH: MAX_UPLOAD_BODY})
+    _add_error_handlers(app)
+    _add_routes(app)
+    return app
 
+
+def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         status, message = describe_validation_error(exc)
@@ -200,6 +153,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         log.error("unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
         return JSONResponse({"error": "internal error; the office has been notified"}, 500)
 
+
+def _add_routes(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
@@ -223,4 +178,3 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(telegram_router)
     app.include_router(ops_router)
     app.include_router(wechat_router)
-    return app

@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from bot.channels.web import to_inbound, to_response
+from bot.settings import Settings
 from webhook.limits import ChatLimits
 
 
@@ -66,20 +67,19 @@ class ChatResponse(BaseModel):
     basis: str | None = None  # extension: the legal basis of the answer, e.g. 《防范和处置非法集资条例》第二条
 
 
-def chat_limits(request: Request) -> ChatLimits:
-    limits = getattr(request.app.state, "chat_limits", None)
-    if limits is None:
-        services = request.app.state.services
-        settings = services.settings
-        redis = None
-        if settings.redis_url:
-            from redis.asyncio import Redis
+def build_chat_limits(settings: Settings, keyer: Callable[[str, str], str]) -> ChatLimits:
+    """The per-user and per-address limits (shared through Redis when FUNDGUARD_REDIS_URL is set); at start-up."""
+    redis = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
 
-            redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        limits = request.app.state.chat_limits = ChatLimits(
-            settings.chat_per_user_per_minute, settings.chat_per_address_per_minute, redis=redis,
-            keyer=services.hasher.digest)
-    return limits
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    return ChatLimits(settings.chat_per_user_per_minute, settings.chat_per_address_per_minute, redis=redis,
+                      keyer=keyer)
+
+
+def chat_limits(request: Request) -> ChatLimits:
+    return request.app.state.chat_limits  # type: ignore[no-any-return]
 
 
 @router.post("/api/chat", response_model=ChatResponse,
@@ -91,5 +91,5 @@ async def chat(body: ChatRequest, request: Request) -> Any:
     refused = await chat_limits(request).check(body.user, address)
     if refused is not None:
         return refused
-    turn = await services.engine.handle(to_inbound(body.user, body.text, address))
+    turn = await services.turns.handle(to_inbound(body.user, body.text, address))  # in a turn thread
     return to_response(turn)

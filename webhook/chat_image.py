@@ -49,7 +49,7 @@ async def chat_image(request: Request) -> dict:
         return refused  # type: ignore[return-value]
     if address:
         _limit(services, address)
-    turn = await services.engine.handle(image_inbound(user, data, address))
+    turn = await services.turns.handle(image_inbound(user, data, address))  # OCR in a turn thread
     return to_response(turn)
 
 

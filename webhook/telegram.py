@@ -19,13 +19,10 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the Telegram Application when a token is configured; stop it on shutdown."""
+    """Start the Telegram Application (wired by the bootstrap) when a token is configured; stop it on shutdown."""
     services = getattr(app.state, "services", None)
-    runtime = None
-    if services is not None and services.settings.telegram_token and services.engine is not None:
-        from bot.channels.telegram.app import TelegramWebhook
-
-        runtime = TelegramWebhook(services)
+    runtime = services.talk.telegram_webhook if services is not None and services.talk is not None else None
+    if runtime is not None:
         await runtime.start()
     app.state.telegram = runtime
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from fastapi import APIRouter, Request
@@ -12,24 +11,17 @@ from bot.channels.wechat.gateway import WeChatGateway
 from bot.channels.wechat.protocol import MAX_XML, Rejected
 
 router = APIRouter()
-log = logging.getLogger(__name__)
 
 
 def _gateway(request: Request) -> WeChatGateway | JSONResponse:
-    """The app's gateway, built on first use; 404 when WeChat is not configured."""
-    gateway = getattr(request.app.state, "wechat", None)
+    """The gateway wired at start-up; 404 when WeChat is not configured, 503 when misconfigured."""
+    talk = request.app.state.services.talk
+    gateway = talk.wechat if talk is not None else None
     if gateway is not None:
-        return gateway  # type: ignore[no-any-return]
-    services = request.app.state.services
-    if not services.settings.wechat_token:
+        return gateway
+    if not request.app.state.services.settings.wechat_token:
         return JSONResponse({"error": "the WeChat channel is not configured"}, 404)
-    try:
-        gateway = WeChatGateway(services)
-    except ValueError as exc:
-        log.error("wechat misconfigured", extra={"error_type": type(exc).__name__})
-        return JSONResponse({"error": "the WeChat channel is misconfigured"}, 503)
-    request.app.state.wechat = gateway
-    return gateway
+    return JSONResponse({"error": "the WeChat channel is misconfigured"}, 503)  # logged at start-up
 
 
 def _refuse(exc: Rejected) -> JSONResponse:

@@ -15,17 +15,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import dramatiq
 
 from bot.campaigns.actors import Actors, make_broker, register
-from bot.campaigns.config import CampaignConfig
-from bot.campaigns.runtime import Runtime, build_runtime
+from bot.campaigns.runtime import Runtime
 from bot.store.models import utcnow
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Services
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +55,7 @@ class Scheduler:
         self._tags.start()
 
     def drains_for(self, campaign_id: int) -> None:
-        channels = [c for c in self.rt.campaigns.open_channels(campaign_id) if c in self.rt.services.senders]
+        channels = [c for c in self.rt.campaigns.open_channels(campaign_id) if c in self.rt.senders]
         self.actors.start_drains(campaign_id, channels, self.rt.cfg.drains)
 
     def resume(self) -> None:
@@ -99,13 +94,11 @@ def _beat(rt: Runtime, stop: threading.Event) -> None:
         stop.wait(rt.cfg.heartbeat_seconds)
 
 
-def run_worker(services: Services, cfg: CampaignConfig | None = None, *, embedded: bool | None = None,
-               until: Callable[[Runtime], bool] | None = None, install_signals: bool = True) -> None:
+def run_worker(rt: Runtime, *, embedded: bool | None = None, until: Callable[[Runtime], bool] | None = None,
+               install_signals: bool = True) -> None:
     """Run until SIGTERM/SIGINT (or until `until(runtime)` is true); stop gracefully."""
-    cfg = cfg or CampaignConfig()
-    redis_url = services.settings.redis_url
+    cfg, redis_url = rt.cfg, rt.redis_url
     embedded = (not redis_url and not cfg.rabbitmq_url) if embedded is None else embedded
-    rt = build_runtime(services, cfg)
     broker = make_broker(redis_url, cfg, embedded=embedded)
     actors = register(broker, rt)
     scheduler = Scheduler(rt, actors)

@@ -71,7 +71,7 @@ def pieces() -> None:
 def check() -> None:
     """Validate content/campaigns (schema, coverage of every group, buttons the bot understands)."""
     svc = _services()
-    from bot.campaigns.runtime import load_library
+    from bot.bootstrap.campaigns import load_library
 
     lib = load_library(svc)
     known = set(svc.knowledge.button_map()) | {t.title for t in svc.knowledge.topics.values()}
@@ -96,8 +96,8 @@ def check() -> None:
 def create(piece: str, at: str | None, audiences: tuple[str, ...], counties: tuple[str, ...],
            channels: tuple[str, ...], name: str | None, wechat_path: str | None, force: bool) -> None:
     """Schedule a campaign by hand (a time in quiet hours moves to their end)."""
+    from bot.bootstrap.campaigns import campaign_service
     from bot.campaigns.policy import REASONS
-    from bot.campaigns.runtime import campaign_service
     from bot.campaigns.service import CampaignError
 
     cfg = _config()
@@ -129,7 +129,7 @@ def create(piece: str, at: str | None, audiences: tuple[str, ...], counties: tup
 @click.option("--from", "start", default=None, help="with --calendar: first day (default: today)")
 def schedule(campaign_id: int | None, at: str | None, from_calendar: bool, days: int, start: str | None) -> None:
     """Schedule the calendar's campaigns, or move one campaign to another time."""
-    from bot.campaigns.runtime import campaign_service
+    from bot.bootstrap.campaigns import campaign_service
     from bot.campaigns.service import CampaignError
 
     cfg = _config()
@@ -156,7 +156,7 @@ def schedule(campaign_id: int | None, at: str | None, from_calendar: bool, days:
 @click.option("--limit", default=50, show_default=True)
 def list_campaigns(limit: int) -> None:
     """Campaigns, latest first."""
-    from bot.campaigns.runtime import campaign_service
+    from bot.bootstrap.campaigns import campaign_service
 
     cfg = _config()
     for c in campaign_service(_services(), cfg).list(limit):
@@ -188,7 +188,7 @@ def stats(campaign_id: int, as_json: bool) -> None:
 @click.argument("campaign_id", type=int)
 def cancel(campaign_id: int) -> None:
     """Stop a scheduled or running campaign (what was not sent yet is never sent)."""
-    from bot.campaigns.runtime import campaign_service
+    from bot.bootstrap.campaigns import campaign_service
 
     if not campaign_service(_services(), _config()).cancel(campaign_id):
         raise click.ClickException(f"campaign {campaign_id} is not scheduled or running")
@@ -200,7 +200,7 @@ def cancel(campaign_id: int) -> None:
 def run(campaign_id: int) -> None:
     """Start a scheduled campaign now and send it from this process until it is done."""
     from bot import logs
-    from bot.campaigns.runtime import campaign_service
+    from bot.bootstrap.campaigns import campaign_runtime, campaign_service
     from bot.campaigns.service import CampaignError
     from bot.campaigns.worker import run_worker
     from bot.store.models import utcnow
@@ -228,7 +228,7 @@ def run(campaign_id: int) -> None:
         return c is None or c.status in ("done", "cancelled")
 
     try:
-        run_worker(svc, cfg, embedded=True, until=finished)
+        run_worker(campaign_runtime(svc, cfg), embedded=True, until=finished)
     except Exception as exc:
         if service.fail(campaign_id, f"campaign run: {type(exc).__name__}: {exc}"):
             raise click.ClickException(f"campaign {campaign_id} failed before it started ({exc})") from exc
@@ -242,6 +242,7 @@ def run(campaign_id: int) -> None:
 def worker(threads: int | None) -> None:
     """Run a campaign worker (Redis broker when FUNDGUARD_REDIS_URL is set, else in-process)."""
     from bot import logs
+    from bot.bootstrap.campaigns import campaign_runtime
     from bot.campaigns.worker import run_worker
 
     svc = _services()
@@ -249,4 +250,4 @@ def worker(threads: int | None) -> None:
     cfg = _config()
     if threads:
         cfg.worker_threads = threads
-    run_worker(svc, cfg)
+    run_worker(campaign_runtime(svc, cfg))

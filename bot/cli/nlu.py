@@ -31,9 +31,10 @@ def nlu_eval(backend: str, heldout: Path | None) -> None:
     if backend in ("embedded", "both"):
         parsers.append(build_nlu(settings))
     if backend in ("rasa", "both"):
-        from nlu.rasa_http import RasaError, RasaHTTP, resolve_token
+        from bot.bootstrap.dialogue import build_rasa
+        from nlu.rasa_http import RasaError
 
-        rasa = RasaHTTP(settings.rasa_url, resolve_token(settings.rasa_token, settings.environment), timeout=10.0)
+        rasa = build_rasa(settings, timeout=10.0)
         try:
             evaluate_sync(rasa, pairs[:1])
             parsers.append(rasa)

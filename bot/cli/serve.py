@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
 from bot.settings import Settings
@@ -79,7 +77,8 @@ def chat(user: str) -> None:
     from bot.bootstrap import bootstrap
     from bot.messages import Inbound
 
-    services = bootstrap(Settings())
+    engine = bootstrap(Settings()).engine
+    assert engine is not None
     click.echo("FundGuard 防范非法集资助手。输入问题回车发送，Ctrl-D 退出。")
     while True:
         try:
@@ -89,7 +88,7 @@ def chat(user: str) -> None:
             return
         if not text.strip():
             continue
-        turn = asyncio.run(services.engine.handle(Inbound(channel="terminal", user=user, text=text)))
+        turn = engine.handle(Inbound(channel="terminal", user=user, text=text))  # no event loop here: at once
         for reply in turn.replies:
             click.echo(f"助手> {reply.text}")
             if reply.buttons:

@@ -12,10 +12,9 @@ from bot.settings import Settings
 
 def _kit():  # type: ignore[no-untyped-def]
     from bot.bootstrap import bootstrap
-    from bot.staff.kit import build_kit
 
     services = bootstrap(Settings(), with_engine=False)
-    return services, build_kit(services)
+    return services, services.staff
 
 
 def _password(prompt: str) -> str:

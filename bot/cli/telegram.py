@@ -19,7 +19,7 @@ def _settings() -> Settings:
 
 
 def _run(coro):  # type: ignore[no-untyped-def]
-    from bot.channels.telegram.app import TelegramAdminError, run_admin
+    from bot.channels.telegram.admin import TelegramAdminError, run_admin
 
     try:
         return run_admin(coro)
@@ -43,7 +43,7 @@ def set_webhook_cmd(url: str, drop_pending: bool) -> None:
         raise click.BadParameter("Telegram only calls https:// URLs", param_hint="URL")
     if not parts.path.rstrip("/").endswith("/telegram"):
         click.echo("note: this app receives Telegram updates at the path /telegram", err=True)
-    from bot.channels.telegram.app import set_webhook
+    from bot.channels.telegram.admin import set_webhook
 
     settings = _settings()
     username = _run(set_webhook(settings, url, drop_pending=drop_pending))
@@ -53,7 +53,7 @@ def set_webhook_cmd(url: str, drop_pending: bool) -> None:
 @telegram.command("delete-webhook")
 def delete_webhook_cmd() -> None:
     """Remove the webhook (needed before `poll`, which does it by itself)."""
-    from bot.channels.telegram.app import delete_webhook
+    from bot.channels.telegram.admin import delete_webhook
 
     _run(delete_webhook(_settings()))
     click.echo("webhook removed")
@@ -73,6 +73,8 @@ def poll(timeout: int) -> None:
     settings.ensure_dirs()
     upgrade(settings.database_url)
     services = bootstrap(settings)
+    parts = services.talk.telegram if services.talk is not None else None
+    assert parts is not None  # _settings() checked the token
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -80,7 +82,7 @@ def poll(timeout: int) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         click.echo("polling Telegram; Ctrl-C to stop")
-        await run_polling(services, stop=stop, poll_timeout=timeout)
+        await run_polling(parts, stop=stop, poll_timeout=timeout)
 
     try:
         _run(main())

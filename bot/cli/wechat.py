@@ -53,8 +53,8 @@ def wechat_sync_tags(rate: float | None) -> None:
     """Tag every WeChat subscriber with their group and county (one tag each); untag those who left.
 
     Batches of 50, paced; safe to stop and run again (it continues, and a second run changes nothing)."""
+    from bot.bootstrap.campaigns import tag_sync
     from bot.campaigns.config import CampaignConfig
-    from bot.campaigns.runtime import tag_sync
     from bot.cli.campaign import _services
 
     cfg = CampaignConfig()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -14,11 +14,13 @@ from bot import metrics
 from bot.dialogue.context import Ctx, is_cancel, is_unsubscribe, turn
 from bot.dialogue.pause import TipPause
 from bot.dialogue.riskflow import RiskCheckHandler
-from bot.dialogue.state import StateRepository
+from bot.dialogue.state import State, StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
+from bot.dialogue.turns import KeyedLocks
 from bot.dialogue.verdict import VerdictHandler
 from bot.knowledge import MORE_WORDS, KnowledgeBase
 from bot.messages import PUSH_CHANNELS, Button, Inbound, Outbound, Turn
+from bot.offices import OfficeDirectory
 from bot.store.subscribers import SubscriberRepository
 from bot.store.uow import UnitOfWork
 from bot.textnorm import normalise
@@ -49,11 +51,11 @@ class Flow(Protocol):
 
 
 class Pictures(Protocol):  # bot.media.pictures.PictureReader: reads a picture, routes its text as a forward
-    async def respond(self, image: bytes, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn: ...
+    def respond(self, image: bytes, as_forward: Callable[[str], Turn]) -> Turn: ...
 
 
 class Links(Protocol):  # bot.media.links.LinkReader: a Turn for a message about a link, else None
-    async def respond(self, text: str, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn | None: ...
+    def respond(self, text: str, as_forward: Callable[[str], Turn]) -> Turn | None: ...
 
 
 class Engine:
@@ -68,7 +70,7 @@ class Engine:
         subscribe: SubscribeFlow,
         riskcheck: RiskCheckHandler,
         verdict: VerdictHandler | None = None,
-        offices: Any = None,
+        offices: OfficeDirectory | None = None,
         flows: dict[str, Flow] | None = None,
         threshold: float = 0.32,
         push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),
@@ -86,7 +88,8 @@ class Engine:
         self._flows: dict[str, Any] = {"subscribe": subscribe, "riskcheck": riskcheck, **(flows or {})}
         self._threshold = threshold
         self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
-        self._background: set[asyncio.Task[None]] = set()
+        self._locks = KeyedLocks()  # one turn at a time per conversation (in this process)
+        self._effects = ThreadPoolExecutor(max_workers=2, thread_name_prefix="after-commit")
         self.pictures = pictures  # None: pictures outside a tip are not read (no OCR configured)
         self.links = links        # None: URLs are text like any other
         self._buttons = knowledge.button_map()
@@ -97,15 +100,26 @@ class Engine:
     def conversation_key(self, msg: Inbound) -> str:
         return self._keyer("chat", f"{msg.channel}:{msg.user}")
 
-    async def handle(self, msg: Inbound) -> Turn:
+    def handle(self, msg: Inbound) -> Turn:
+        """One turn, synchronous (database, NLU, Argon2, OCR): async callers run it in a thread (TurnRunner)."""
         started = time.perf_counter()
-        text = msg.text.strip()[:MAX_TEXT]
         key = self.conversation_key(msg)
+        with self._locks.hold(key):
+            result, state, effects = self._turn(msg, key)
+        for effect in effects:  # e.g. telling an office a tip arrived; never delays the reply
+            self._effects.submit(_logged, effect)
+        metrics.observe_turn(msg.channel, result.topic, time.perf_counter() - started)
+        log.info("turn", extra={"channel": msg.channel, "topic": result.topic, "intent": result.intent,
+                                "confidence": round(result.confidence, 3), "flow": state.flow})
+        return result
+
+    def _turn(self, msg: Inbound, key: str) -> tuple[Turn, State, list[Callable[[], None]]]:
+        text = msg.text.strip()[:MAX_TEXT]
         with self._uow() as uow:
             state = self._states.load(uow.session, key)
             uow.commit()  # end the read: no connection is held while the NLU works
             ctx = Ctx(msg, text, normalise(text), state, uow.session, key)
-            result = await self._route(ctx)
+            result = self._route(ctx)
             if msg.channel in self._push_channels:  # the web and the terminal have no push: no query
                 SubscriberRepository(uow.session).touch(key)
             if "basis" not in result.extra and result.topic in self.kb.topics:  # the legal basis, in the API too
@@ -114,16 +128,9 @@ class Engine:
                 result = replace(result, replies=(Outbound(EXPIRED, ()), *result.replies))
             self._states.save(uow.session, key, state)
             uow.commit()
-        for effect in ctx.after_commit:  # e.g. telling an office a tip arrived; never delays the reply
-            task = asyncio.create_task(asyncio.to_thread(effect))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-        metrics.observe_turn(msg.channel, result.topic, time.perf_counter() - started)
-        log.info("turn", extra={"channel": msg.channel, "topic": result.topic, "intent": result.intent,
-                                "confidence": round(result.confidence, 3), "flow": state.flow})
-        return result
+        return result, state, ctx.after_commit
 
-    async def _route(self, ctx: Ctx) -> Turn:
+    def _route(self, ctx: Ctx) -> Turn:
         state = ctx.state
         if state.flow in PRIVATE_FLOWS and not ctx.msg.private:
             # a tip or a receipt never moves on in a group: nothing typed there is taken or repeated
@@ -131,7 +138,7 @@ class Engine:
         if is_unsubscribe(ctx.norm) and not ctx.msg.forwarded:  # 退订 / TD / stop, typed: at once, in every state
             return self._unsubscribe(ctx)
         if ctx.msg.kind == "image" and ctx.msg.media and self.pictures and state.flow not in PRIVATE_FLOWS:
-            return await self._read_picture(ctx)  # in a tip or a receipt a picture stays sealed evidence
+            return self._read_picture(ctx)  # in a tip or a receipt a picture stays sealed evidence
         if state.flow == "tip" and "tip" in self._flows:
             paused = self._pause.intercept(ctx)
             if paused is not None:
@@ -141,8 +148,7 @@ class Engine:
             if is_cancel(ctx.norm) and not (keeps is not None and keeps(ctx)):
                 return self._cancel(ctx)
             step = self._flows[state.flow].step
-            # tips and receipts hash (Argon2) and seal: off the event loop
-            handled = await self._off_loop(step, ctx) if state.flow in PRIVATE_FLOWS else step(ctx)
+            handled = step(ctx)
             if handled is not None:
                 return handled
             state.leave()  # not an answer to the flow: treat it as a new message
@@ -154,7 +160,7 @@ class Engine:
                         buttons=["我要举报", "帮我看看靠不靠谱"])
         status = self._flows.get("status")
         if status is not None and status.has_code(ctx.text):
-            return await self._off_loop(status.start, ctx)  # never to the NLU; hashed off the event loop
+            return status.start(ctx)  # never to the NLU
         if "tip" in self._flows and self._is_tip_request(ctx):
             return self._flows["tip"].start(ctx)  # nor does the first message of a tip
         if ctx.text in self._buttons:
@@ -177,12 +183,12 @@ class Engine:
                 if hinted is not None and self._verdict.assess(about) is None:
                     return self._dispatch(ctx, hinted, None)
         if self.links is not None:  # never reached inside a tip or a receipt: a link there is not opened
-            linked = await self.links.respond(ctx.text, lambda text: self._as_forward(ctx, text))
+            linked = self.links.respond(ctx.text, lambda text: self._as_forward(ctx, text))
             if linked is not None:
                 return linked
         if ctx.msg.forwarded or self._risk.is_pitch(ctx.text):
             return self._risk.check(ctx, ctx.text)
-        parse = await self.nlu.parse(ctx.text)
+        parse = self.nlu.parse(ctx.text)
         metrics.observe_parse(parse.backend)
         if self._verdict is not None and parse.intent not in _NO_VERDICT:
             report = self._verdict.assess(ctx.text)
@@ -215,27 +221,15 @@ class Engine:
     def _resume_tip(self, ctx: Ctx) -> Turn:
         return self._flows["tip"].resume(ctx)
 
-    async def _off_loop(self, fn: Callable[[Ctx], Any], ctx: Ctx) -> Any:
-        """Run a flow step in a worker thread and commit there: a write lock still held when the thread hands
-        back would make the event loop wait on SQLite for a transaction only the event loop can end."""
-
-        def run() -> Any:
-            result = fn(ctx)
-            self._states.save(ctx.session, ctx.key, ctx.state)
-            ctx.session.commit()
-            return result
-
-        return await asyncio.to_thread(run)
-
     # -- pictures and links (bot.media): their text goes the way of a forwarded text message ----------
-    async def _read_picture(self, ctx: Ctx) -> Turn:
+    def _read_picture(self, ctx: Ctx) -> Turn:
         assert self.pictures is not None and ctx.msg.media is not None
-        return await self.pictures.respond(ctx.msg.media, lambda text: self._as_forward(ctx, text))
+        return self.pictures.respond(ctx.msg.media, lambda text: self._as_forward(ctx, text))
 
-    async def _as_forward(self, ctx: Ctx, text: str) -> Turn:
+    def _as_forward(self, ctx: Ctx, text: str) -> Turn:
         ctx.state.leave()
         msg = replace(ctx.msg, kind="text", text=text[:MAX_TEXT], media=None, forwarded=True)
-        return await self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.session, ctx.key,
+        return self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.session, ctx.key,
                                      ctx.after_commit))
 
     def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
@@ -280,6 +274,13 @@ class Engine:
         text = "好的，已取消。刚才填写的内容都已删除。" if was == "tip" else "好的，已取消。"
         return turn(text + "\n还有什么可以帮您？", _FLOW_TOPIC.get(was, "bot_identity"),
                     buttons=["什么是非法集资", "帮我看看靠不靠谱", "我要举报"])
+
+
+def _logged(effect: Callable[[], None]) -> None:
+    try:
+        effect()
+    except Exception as exc:  # the turn is saved; only this side effect is lost
+        log.warning("after-commit effect failed", extra={"error_type": type(exc).__name__})
 
 
 # intents after which a message is not a case to judge (a receipt query, a subscription)

@@ -10,11 +10,11 @@ calls this inside a tip or a receipt: a link given there is part of the sealed t
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import re
 import socket
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -71,33 +71,33 @@ class LinkReader:
                  allow_private: bool = False) -> None:
         self.fetch, self.max_bytes, self.timeout, self.allow_private = fetch, max_bytes, timeout, allow_private
 
-    async def respond(self, text: str, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn | None:
+    def respond(self, text: str, as_forward: Callable[[str], Turn]) -> Turn | None:
         """A Turn when the message is about a link; None when it is not (the engine goes on as usual)."""
         urls = URL.findall(text)
         if not urls:
             return None
         rest = URL.sub(" ", text).strip()
-        page = await self.read(urls[0]) if self.fetch else ""
+        page = self.read(urls[0]) if self.fetch else ""
         if not page:
             if sum(ch.isalnum() for ch in rest) >= 6:
                 return None  # title and description (or the person's own words) are checked as they are
             return turn(NO_FETCH, "risk_check", buttons=["帮我看看靠不靠谱", "我要举报"])
-        answer = await as_forward(URL.sub(" ", f"{rest}\n{page}").strip())  # no URL left to open again
+        answer = as_forward(URL.sub(" ", f"{rest}\n{page}").strip())  # no URL left to open again
         return replace(answer, replies=(Outbound(OPENED), *answer.replies))
 
-    async def read(self, url: str) -> str:
+    def read(self, url: str) -> str:
         """The page's title, description and text; "" when it cannot or may not be read."""
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
-                return await asyncio.wait_for(self._get(client, url), self.timeout)
+            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+                return self._get(client, url, time.monotonic() + self.timeout)
         except (httpx.HTTPError, TimeoutError, OSError, ValueError, UnicodeError):
             return ""
 
-    async def _get(self, client: httpx.AsyncClient, url: str) -> str:
+    def _get(self, client: httpx.Client, url: str, deadline: float) -> str:
         for _ in range(4):  # the first request and at most three redirects
-            if not await self._allowed(url):
+            if not self._allowed(url):
                 return ""
-            async with client.stream("GET", url, headers={"Accept": "text/html,text/plain"}) as res:
+            with client.stream("GET", url, headers={"Accept": "text/html,text/plain"}) as res:
                 if res.is_redirect and res.headers.get("location"):
                     url = urljoin(url, res.headers["location"])
                     continue
@@ -105,19 +105,21 @@ class LinkReader:
                 if res.status_code != 200 or kind not in ("text/html", "text/plain", "application/xhtml+xml"):
                     return ""
                 body = bytearray()
-                async for chunk in res.aiter_bytes():
+                for chunk in res.iter_bytes():
                     body += chunk[: self.max_bytes - len(body)]
+                    if time.monotonic() > deadline:
+                        raise TimeoutError  # a page trickling in is not waited for
                     if len(body) >= self.max_bytes:
                         break  # the rest of a long page is not read
                 html = bytes(body).decode(res.charset_encoding or "utf-8", errors="replace")
                 return page_text(html) if kind != "text/plain" else " ".join(html.split())[:MAX_PAGE_TEXT]
         return ""
 
-    async def _allowed(self, url: str) -> bool:
+    def _allowed(self, url: str) -> bool:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return False
         if self.allow_private:
             return True
-        infos = await asyncio.to_thread(socket.getaddrinfo, parts.hostname, parts.port or 443)
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443)
         return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)

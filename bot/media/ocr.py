@@ -2,13 +2,12 @@
 
 The models ship inside the `rapidocr-onnxruntime` wheel; nothing is downloaded at run time. The engine
 is loaded once per process, lazily on the first picture or at start-up (FUNDGUARD_OCR=startup), and
-every reading runs in one worker thread of its own, one at a time per process: the event loop never waits
-on it and memory stays bounded. Pictures are shrunk to `max_side` pixels on their longer side before reading.
+every reading runs in one worker thread of its own, one at a time per process: memory stays bounded.
+Pictures are shrunk to `max_side` pixels on their longer side before reading.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import threading
@@ -29,7 +28,7 @@ _THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr")
 
 
 class ImageReader(Protocol):
-    async def read(self, image: bytes) -> str: ...
+    def read(self, image: bytes) -> str: ...
 
 
 class RapidOcrReader:
@@ -55,8 +54,9 @@ class RapidOcrReader:
                 log.error("ocr unavailable", extra={"error_type": type(exc).__name__})
         return self._engine is not None
 
-    async def read(self, image: bytes) -> str:
-        return await asyncio.get_running_loop().run_in_executor(_THREAD, self.read_sync, image)
+    def read(self, image: bytes) -> str:
+        """Read in the OCR thread (its memory is reused), the calling turn's thread waiting for it."""
+        return _THREAD.submit(self.read_sync, image).result()
 
     def read_sync(self, image: bytes) -> str:
         """The text, line by line in reading order; "" when there is none or the bytes are no picture."""

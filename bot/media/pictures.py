@@ -8,7 +8,7 @@ picture there is sealed evidence and is not read.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
@@ -32,11 +32,11 @@ class PictureReader:
         self.reader = reader
         self._checker = checker
 
-    async def respond(self, image: bytes, as_forward: Callable[[str], Awaitable[Turn]]) -> Turn:
-        text = (await self.reader.read(image)).strip()
+    def respond(self, image: bytes, as_forward: Callable[[str], Turn]) -> Turn:
+        text = self.reader.read(image).strip()
         if sum(ch.isalnum() for ch in text) < MIN_CHARS:
             return turn(UNREAD, "risk_check", buttons=["我要举报", "帮我看看靠不靠谱"])
-        answer = await as_forward(text)
+        answer = as_forward(text)
         return replace(answer, replies=(Outbound(self.intro(text)), *answer.replies),
                        extra={**answer.extra, "ocr_text": text})
 

@@ -19,7 +19,6 @@ tuned on); items with an even number are the holdout half (scored only; its erro
 
 from __future__ import annotations
 
-import asyncio
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -76,15 +75,13 @@ class Bot:
 
         embedded = EmbeddedNLU.load_or_train(settings.nlu_data_dir, REPO / "var" / "cache")
         self.services = bootstrap(settings, embedded=embedded)
-        self._loop = asyncio.new_event_loop()
 
     def say(self, user: str, text: str) -> Turn:
         engine = self.services.engine
         assert engine is not None
-        return self._loop.run_until_complete(engine.handle(Inbound(channel="web", user=user, text=text)))
+        return engine.handle(Inbound(channel="web", user=user, text=text))  # synchronous: no event loop needed
 
     def close(self) -> None:
-        self._loop.close()
         self.services.db.dispose()
         self._tmp.cleanup()
 

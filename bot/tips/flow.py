@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.dialogue.context import Ctx, turn
@@ -61,10 +62,11 @@ def _clip(text: str, limit: int = 120) -> str:
 
 
 class TipFlow:
-    def __init__(self, service: TipService, offices: OfficeDirectory, *, per_day: int = 5,
-                 per_address_per_day: int = 20) -> None:
+    def __init__(self, service: TipService, offices: OfficeDirectory, *, address_hash: Callable[[str, str], str],
+                 per_day: int = 5, per_address_per_day: int = 20) -> None:
         self.service = service
         self.offices = offices
+        self.address_hash = address_hash  # keyed: a person's address is never stored or counted in the clear
         self.per_day = per_day
         self.per_address_per_day = per_address_per_day
 
@@ -118,14 +120,12 @@ class TipFlow:
             lambda b, k, n: limiter.allowed(b, k, n, day))
         if not check("tip", ctx.key, self.per_day):
             return False
-        if ctx.msg.address and not check("tip_ip", self.service_hash("ip", ctx.msg.address),
+        if ctx.msg.address and not check("tip_ip", self.address_hash("ip", ctx.msg.address),
                                          self.per_address_per_day):
             if reserve:
                 limiter.release("tip", ctx.key)
             return False
         return True
-
-    service_hash = staticmethod(lambda kind, value: value)  # replaced by the bootstrap with a keyed hash
 
     # -- stepping ---------------------------------------------------------------------------------
     def step(self, ctx: Ctx) -> Turn:

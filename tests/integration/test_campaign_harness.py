@@ -95,8 +95,8 @@ class Harness:
         return users
 
     def campaign(self, piece: str = "public_three_signs") -> int:
+        from bot.bootstrap.campaigns import campaign_service
         from bot.campaigns.config import CampaignConfig
-        from bot.campaigns.runtime import campaign_service
 
         return campaign_service(self.services, CampaignConfig(quiet_hours="")).create(piece, audiences=[]).id
 

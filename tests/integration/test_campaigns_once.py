@@ -6,8 +6,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 from sqlalchemy import insert, select
 
+from bot.bootstrap.campaigns import campaign_runtime, campaign_service
 from bot.campaigns.config import CampaignConfig
-from bot.campaigns.runtime import campaign_service
 from bot.campaigns.stats import campaign_stats
 from bot.campaigns.worker import run_worker
 from bot.cli import main as cli
@@ -66,21 +66,25 @@ def test_a_failed_run_is_marked_failed_and_the_same_piece_reaches_nobody_twice(
     svc = make_services(sqlite_url, telegram_token=fake.state.token or TG_TOKEN, telegram_api_base=fake.base_url)
     cfg = CampaignConfig(**CFG)
     second = campaign_service(svc, cfg).create("elderly_family_help").id
-    run_worker(svc, cfg, until=lambda rt: rt.campaigns.get(second).status == "done", install_signals=False)
+    run_worker(campaign_runtime(svc, cfg), install_signals=False,
+               until=lambda rt: rt.campaigns.get(second).status == "done")
     assert sorted(str(c.params["chat_id"]) for c in fake.calls("sendMessage")) == users
 
     service = campaign_service(svc, cfg)
     service.reschedule(first, utcnow())  # `campaign run` again: it is scheduled once more ...
-    run_worker(svc, cfg, until=lambda rt: rt.campaigns.get(first).status == "done", install_signals=False)
+    run_worker(campaign_runtime(svc, cfg), install_signals=False,
+               until=lambda rt: rt.campaigns.get(first).status == "done")
     assert len(fake.calls("sendMessage")) == 4  # ... and sends nothing twice
     stats = campaign_stats(svc.sessions, first)
     assert (stats.total.planned, stats.total.sent, stats.total.already_sent) == (4, 0, 4)
 
     forced = service.create("elderly_family_help", force=True).id
-    run_worker(svc, cfg, until=lambda rt: rt.campaigns.get(forced).status == "done", install_signals=False)
+    run_worker(campaign_runtime(svc, cfg), install_signals=False,
+               until=lambda rt: rt.campaigns.get(forced).status == "done")
     assert len(fake.calls("sendMessage")) == 8  # forced: everyone again
     other = service.create("elderly_pension_projects").id  # another piece is not held back
-    run_worker(svc, cfg, until=lambda rt: rt.campaigns.get(other).status == "done", install_signals=False)
+    run_worker(campaign_runtime(svc, cfg), install_signals=False,
+               until=lambda rt: rt.campaigns.get(other).status == "done")
     assert len(fake.calls("sendMessage")) == 12
     svc.db.dispose()
     plain.db.dispose()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import select
 
 from bot.campaigns.stats import campaign_stats
@@ -24,7 +22,7 @@ def test_unsubscribing_and_blocking_during_a_campaign_stop_further_sends(harness
     assert not set(leaving) & set(harness.per_chat())
     for i, user in enumerate(leaving):  # they write to the bot, as they would in Telegram
         word = ("退订", "TD", "退订推送")[i % 3]
-        turn = asyncio.run(harness.services.engine.handle(Inbound(channel="telegram", user=user, text=word)))
+        turn = harness.services.engine.handle(Inbound(channel="telegram", user=user, text=word))
         assert turn.topic == "unsubscribe"
     harness.wait_done(cid, timeout=90)
     per_chat = harness.per_chat()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.bootstrap.campaigns import campaign_runtime, campaign_service
 from bot.campaigns.config import CampaignConfig
-from bot.campaigns.runtime import campaign_service
 from bot.campaigns.stats import campaign_stats
 from bot.campaigns.worker import run_worker
 from bot.store.models import utcnow
@@ -32,7 +32,8 @@ def test_a_wechat_campaign_reaches_only_people_inside_the_window(make_services, 
         api.fail("message/custom/send", 45047)  # the first call: "too many messages to this person"
         cfg = CampaignConfig(quiet_hours="", tick_seconds=0.2, drains=1, worker_threads=1)
         cid = campaign_service(svc, cfg).create("finance_flying_orders").id
-        run_worker(svc, cfg, until=lambda rt: rt.campaigns.get(cid).status == "done", install_signals=False)
+        run_worker(campaign_runtime(svc, cfg), install_signals=False,
+                   until=lambda rt: rt.campaigns.get(cid).status == "done")
         delivered = {r.body["touser"]: r.body["text"]["content"] for r in api.calls("message/custom/send")
                      if r.errcode == 0}
         refused = [r.body["touser"] for r in api.calls("message/custom/send") if r.errcode != 0]

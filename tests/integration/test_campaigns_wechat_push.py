@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
+from bot.bootstrap.campaigns import campaign_runtime, campaign_service, mass_runner, tag_sync
 from bot.campaigns.config import CampaignConfig
-from bot.campaigns.runtime import campaign_service, mass_runner, tag_sync
 from bot.campaigns.service import CampaignError
 from bot.campaigns.stats import campaign_stats, format_stats
 from bot.campaigns.worker import run_worker
@@ -103,7 +103,8 @@ def test_tags_mirror_1000_subscribers_in_batches_resumably_and_idempotently(push
 
 
 def run_campaign(svc, cfg: CampaignConfig, cid: int) -> None:  # type: ignore[no-untyped-def]
-    run_worker(svc, cfg, until=lambda rt: rt.campaigns.get(cid).status == "done", install_signals=False)
+    run_worker(campaign_runtime(svc, cfg), install_signals=False,
+               until=lambda rt: rt.campaigns.get(cid).status == "done")
 
 
 def wait_finished(svc, cid: int, jobs: int, timeout: float = 10.0) -> list[WeChatMassJob]:  # type: ignore[no-untyped-def]
@@ -259,7 +260,8 @@ def test_workers_keep_tags_current_as_people_join_and_leave(push):
 
     def until(check):  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + 15
-        run_worker(svc, cfg, until=lambda rt: check() or time.monotonic() > deadline, install_signals=False)
+        run_worker(campaign_runtime(svc, cfg), install_signals=False,
+                   until=lambda rt: check() or time.monotonic() > deadline)
         return check()
 
     assert until(lambda: api.push.tagged(name) == set(first))  # no campaign needed
@@ -288,13 +290,13 @@ def test_a_mass_send_after_a_customer_service_one_says_who_gets_the_piece_again(
 def test_no_mass_send_in_quiet_hours(push):
     from zoneinfo import ZoneInfo
 
-    from bot.campaigns.runtime import build_runtime
+    from bot.bootstrap.campaigns import campaign_runtime
 
     api, svc, _ = push
     add(svc, 4, audience="student")
     here = utcnow().astimezone(ZoneInfo("Asia/Shanghai"))
     quiet = f"{here - timedelta(hours=1):%H:%M}-{here + timedelta(hours=1):%H:%M}"
-    rt = build_runtime(svc, CampaignConfig(**{**CFG, "quiet_hours": quiet}))
+    rt = campaign_runtime(svc, CampaignConfig(**{**CFG, "quiet_hours": quiet}))
     try:
         cid = rt.campaigns.create("student_fake_job", audiences=["student"], wechat_path="mass", force=True).id
         assert rt.campaigns.start(cid, ["wechat"]) == 4  # as if it had started just before

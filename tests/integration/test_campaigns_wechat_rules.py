@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.bootstrap.campaigns import campaign_service
 from bot.campaigns.config import CampaignConfig
-from bot.campaigns.runtime import campaign_service
 from bot.campaigns.service import CampaignError
 from bot.campaigns.wechat_subscribe import parse_fields
 from bot.channels.wechat.protocol import WeChatProtocol

@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from bot.staff.kit import build_kit
 from bot.store.console_models import StaffAccount, StaffSession
 from bot.store.models import AuditEntry, Tip, utcnow
 from bot.tips.keys import DEV_PASSPHRASE
@@ -39,7 +38,7 @@ def console(make_services, db_url):
 
 def add_staff(svc, username: str, office: str, role: str = "handler", totp: bool = False) -> str | None:
     """Create an account directly; returns its TOTP secret (None when it has none)."""
-    kit = build_kit(svc)
+    kit = svc.staff
     with svc.uow() as uow:
         issued = kit.directory.add(uow.session, username=username, display_name=username.title(),
                                    office_code=office, role=role, password=PASSWORD, totp=totp)

@@ -126,10 +126,10 @@ def test_evidence_images_are_shown_through_an_authenticated_route(console):  # n
 
     async def file_with_image() -> None:
         for message in ("我要举报", "石泉县", COMPANY, "每月返息三分，保本保息", "跳过", "跳过"):
-            await svc.engine.handle(Inbound(channel="web", user="img-1", text=message))
-        await svc.engine.handle(Inbound(channel="web", user="img-1", kind="image", media=image))
+            await svc.turns.handle(Inbound(channel="web", user="img-1", text=message))
+        await svc.turns.handle(Inbound(channel="web", user="img-1", kind="image", media=image))
         for message in ("好了", "匿名", "确认"):
-            turn = await svc.engine.handle(Inbound(channel="web", user="img-1", text=message))
+            turn = await svc.turns.handle(Inbound(channel="web", user="img-1", text=message))
         assert turn.receipt
 
     asyncio.run(file_with_image())
@@ -185,9 +185,9 @@ def test_a_reply_is_pushed_to_the_chat_that_filed_the_tip_when_it_can_be(console
     async def file_from_telegram() -> str:
         answers = {"region": "石泉县", "subject": COMPANY, "description": "每月返息三分，保本保息", "amount": "跳过",
                    "participants": "跳过", "evidence": "跳过", "contact": "匿名", "confirm": "确认"}
-        turn = await svc.engine.handle(Inbound(channel="telegram", user="777001", text="我要举报"))
+        turn = await svc.turns.handle(Inbound(channel="telegram", user="777001", text="我要举报"))
         while turn.expects:
-            turn = await svc.engine.handle(Inbound(channel="telegram", user="777001", text=answers[turn.expects]))
+            turn = await svc.turns.handle(Inbound(channel="telegram", user="777001", text=answers[turn.expects]))
         return turn.receipt
 
     receipt = asyncio.run(file_from_telegram())

@@ -71,7 +71,7 @@ def fetching(make_services, sqlite_url):  # type: ignore[no-untyped-def]
 
 
 async def say(services, text: str, user: str = "linker", **kw):  # type: ignore[no-untyped-def]
-    return await services.engine.handle(Inbound(channel="web", user=user, text=text, **kw))
+    return await services.turns.handle(Inbound(channel="web", user=user, text=text, **kw))
 
 
 async def test_a_pasted_url_is_opened_and_its_page_checked(fetching, web):
@@ -86,7 +86,7 @@ async def test_a_pasted_url_is_opened_and_its_page_checked(fetching, web):
 
 async def test_a_shared_wechat_article_is_checked_on_its_page_too(fetching, web):
     text = f"周末活动通知\n欢迎参观\n{web.url}/pitch"  # title, description, URL: as the WeChat channel sends it
-    turn = await fetching.engine.handle(Inbound(channel="wechat", user="oLinker", text=text, kind="link",
+    turn = await fetching.turns.handle(Inbound(channel="wechat", user="oLinker", text=text, kind="link",
                                                 forwarded=True))
     assert turn.replies[0].text == OPENED and "guaranteed_principal" in turn.red_flags
 
@@ -106,7 +106,7 @@ async def test_off_by_default_and_no_private_addresses(make_services, sqlite_url
     default = make_services(sqlite_url)
     turn = await say(default, f"{web.url}/pitch")
     assert turn.replies[0].text == NO_FETCH
-    titled = await default.engine.handle(Inbound(channel="wechat", user="oL2", kind="link", forwarded=True,
+    titled = await default.turns.handle(Inbound(channel="wechat", user="oL2", kind="link", forwarded=True,
                                                  text=f"养老公寓认购\n{RISKY}\n{web.url}/pitch"))
     assert "guaranteed_principal" in titled.red_flags  # the title and description are still checked
     guarded = make_services(sqlite_url, fetch_links=True)  # on, but loopback is not a public address

@@ -98,7 +98,7 @@ async def test_inside_a_tip_a_picture_is_sealed_evidence_and_never_read(services
 
     async def say(text: str = "", media: bytes | None = None):  # type: ignore[no-untyped-def]
         kind = "image" if media else "text"
-        return await services.engine.handle(Inbound(channel="telegram", user="30001", text=text, kind=kind,
+        return await services.turns.handle(Inbound(channel="telegram", user="30001", text=text, kind=kind,
                                                     media=media))
 
     for text in ("我要举报", "汉阴县", "某某养老公司", "他们说月息三分保本保息，拉了很多老人", "跳过", "跳过"):
@@ -112,8 +112,8 @@ async def test_inside_a_tip_a_picture_is_sealed_evidence_and_never_read(services
 async def test_a_picture_sent_when_asked_for_a_pitch_is_read(services, pitch_png):
     reader = counting(services)
     user = Inbound(channel="wechat", user="oPicUser1", text="帮我看看靠不靠谱")
-    await services.engine.handle(user)
-    turn = await services.engine.handle(Inbound(channel="wechat", user="oPicUser1", kind="image", media=pitch_png))
+    await services.turns.handle(user)
+    turn = await services.turns.handle(Inbound(channel="wechat", user="oPicUser1", kind="image", media=pitch_png))
     assert reader.reads == 1 and "high_return" in turn.red_flags
     assert turn.extra["ocr_text"].replace("\n", "") == TYPED.replace("\n", "")
 
@@ -121,7 +121,7 @@ async def test_a_picture_sent_when_asked_for_a_pitch_is_read(services, pitch_png
 async def test_with_ocr_off_a_picture_is_not_read(make_services, sqlite_url, pitch_png):
     svc = make_services(sqlite_url, ocr="off")
     assert svc.engine.pictures is None
-    turn = await svc.engine.handle(Inbound(channel="web", user="off1", kind="image", media=pitch_png))
+    turn = await svc.turns.handle(Inbound(channel="web", user="off1", kind="image", media=pitch_png))
     assert "没能看图片上的字" in turn.replies[0].text and turn.red_flags == ()
     svc.db.dispose()
 

@@ -6,7 +6,6 @@ thread; it can be stopped, made slow, made to talk garbage or refuse, and it rec
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
@@ -175,7 +174,7 @@ def test_rasa_answers_then_the_fallback_then_rasa_again(fake_rasa, embedded_nlu,
 def test_garbage_is_refused(fake_rasa, garbage):
     fake_rasa.mode, fake_rasa.garbage = "garbage", garbage
     with pytest.raises(RasaBadAnswer):
-        asyncio.run(RasaHTTP(fake_rasa.url, TOKEN, timeout=2.0, intents=TOPICS).parse(QUESTION))
+        RasaHTTP(fake_rasa.url, TOKEN, timeout=2.0, intents=TOPICS).parse(QUESTION)
     assert fake_rasa.texts == [prepare(QUESTION)]
 
 
@@ -225,9 +224,9 @@ def test_tip_flow_text_never_reaches_rasa(fake_rasa, make_services, db_url):
 
 
 def test_one_client_serves_several_event_loops(fake_rasa):
-    rasa = RasaHTTP(fake_rasa.url, TOKEN, timeout=2.0, intents=TOPICS)  # `fundguard chat` runs a loop per message
+    rasa = RasaHTTP(fake_rasa.url, TOKEN, timeout=2.0, intents=TOPICS)  # turns run in several threads
     for _ in range(2):
-        assert asyncio.run(rasa.parse(QUESTION)).intent == RASA_SAYS[0]
+        assert rasa.parse(QUESTION).intent == RASA_SAYS[0]
     assert len(fake_rasa.texts) == 2
 
 

@@ -129,14 +129,14 @@ def test_commands_map_to_the_engine(bot, tg):
 async def test_check_and_forwards_go_to_the_risk_check(bot, tg):
     client, svc = bot
     pitch = "朋友圈看到的：本项目国家支持，年化收益18%，保本保息，介绍一人奖励500元"
-    expected = (await svc.engine.handle(Inbound(channel="web", user="cmp", text=pitch, forwarded=True))).replies[0]
+    expected = (await svc.turns.handle(Inbound(channel="web", user="cmp", text=pitch, forwarded=True))).replies[0]
     send(client, Updates().command(f"/check {pitch}"))
     assert last(tg).params["text"] == expected.text
     send(client, Updates(600000).forwarded(pitch))
     assert last(tg).params["text"] == expected.text
     plain = "你好呀"
     send(client, Updates(700000).forwarded(plain))
-    as_question = (await svc.engine.handle(Inbound(channel="web", user="cmp2", text=plain))).replies[0]
+    as_question = (await svc.turns.handle(Inbound(channel="web", user="cmp2", text=plain))).replies[0]
     assert last(tg).params["text"] != as_question.text  # forwarded: checked, not answered as a question
 
 

@@ -38,7 +38,7 @@ async def test_polling_answers_what_getupdates_returns(make_services, sqlite_url
         tg.push_update(u.message("什么是非法集资"))
         tg.push_update(u.command("/report"))
         stop = asyncio.Event()
-        task = asyncio.create_task(run_polling(svc, stop=stop, poll_timeout=1))
+        task = asyncio.create_task(run_polling(svc.talk.telegram, stop=stop, poll_timeout=1))
         try:
             await _until(lambda: len(tg.texts(CHAT)) >= 2)
             tg.push_update(u.message("跳过"))  # a later update, fetched by a later getUpdates

@@ -47,7 +47,7 @@ async def test_retry_after_is_returned_and_honoured(tg):
 async def test_blocked_person_is_marked_unreachable(make_services, sqlite_url, tg):
     svc = make_services(sqlite_url, telegram_token=TOKEN, telegram_api_base=tg.base_url)
     for text in ("订阅防骗提醒", "老年人", "全市都要"):  # subscribed through the engine, as a Telegram user
-        await svc.engine.handle(Inbound(channel="telegram", user="5550001", text=text))
+        await svc.turns.handle(Inbound(channel="telegram", user="5550001", text=text))
     sender = svc.senders["telegram"]
     assert sender.channel == "telegram"
     tg.block(5550001)

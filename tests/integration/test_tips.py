@@ -186,22 +186,20 @@ def test_tips_are_rate_limited_per_person_with_a_clear_message(make_services, db
 
 
 def test_no_tip_in_group_chats(services):
-    import asyncio
 
     from bot.messages import Inbound
 
-    turn = asyncio.run(services.engine.handle(
-        Inbound(channel="telegram", user="g1", text=f"我要举报{COMPANY}", private=False)))
+    turn = services.engine.handle(
+        Inbound(channel="telegram", user="g1", text=f"我要举报{COMPANY}", private=False))
     assert turn.expects is None and "私聊" in turn.replies[0].text and COMPANY not in turn.replies[0].text
 
 
 def test_a_tip_open_in_private_does_not_move_on_from_a_group(services):
-    import asyncio
 
     from bot.messages import Inbound
 
     def send(text: str, private: bool):  # type: ignore[no-untyped-def]
-        return asyncio.run(services.engine.handle(Inbound(channel="wechat", user="p1", text=text, private=private)))
+        return services.engine.handle(Inbound(channel="wechat", user="p1", text=text, private=private))
 
     assert send("我要举报", True).expects == "region"
     group = send("石泉县", False)

@@ -6,7 +6,6 @@ the API the bot calls (media download) is `FakeWeChatAPI`, a real HTTP server on
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from pathlib import Path
@@ -16,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.bootstrap import bootstrap
-from bot.channels.wechat.gateway import WeChatGateway
 from bot.channels.wechat.menu import Menu
 from bot.messages import Inbound
 from bot.store.models import InboundSeen, Subscriber
@@ -54,14 +52,13 @@ def open_wechat(tmp_path: Path, embedded_nlu, api):  # type: ignore[no-untyped-d
 
     def factory(db_url: str, *, mode: str = "plain", budget: float | None = None, nlu=None,  # type: ignore[no-untyped-def]
                 **overrides):
-        settings = make_settings(tmp_path, db_url, **{**wechat_settings(api, mode), **overrides})
+        budget_setting = {"wechat_reply_budget": budget} if budget is not None else {}
+        settings = make_settings(tmp_path, db_url, **{**wechat_settings(api, mode), **budget_setting, **overrides})
         services = bootstrap(settings, nlu=nlu, embedded=embedded_nlu)
         app = create_app(services=services)
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         opened.append((client, services))
-        if budget is not None:
-            app.state.wechat = WeChatGateway(services, budget=budget)
         pusher = WeChatPusher(client, token=TOKEN, app_id=APP_ID, aes_key=AES_KEY,
                               mode="compat" if mode == "compat-nokey" else mode)
         return pusher, services, app
@@ -74,7 +71,7 @@ def open_wechat(tmp_path: Path, embedded_nlu, api):  # type: ignore[no-untyped-d
 
 def engine_text(services, text: str, *, forwarded: bool = False, user: str = "cmp") -> str:  # type: ignore[no-untyped-def]
     """What the engine answers a web user: the WeChat reply must carry the same text."""
-    turn = asyncio.run(services.engine.handle(Inbound(channel="web", user=user, text=text, forwarded=forwarded)))
+    turn = services.engine.handle(Inbound(channel="web", user=user, text=text, forwarded=forwarded))
     return turn.replies[0].text.strip()
 
 
@@ -247,7 +244,7 @@ def test_every_menu_item_leads_where_the_menu_file_says(open_wechat, sqlite_url)
     menu = Menu.load(REPO / "content" / "wechat_menu.yaml")
     assert len(menu.items) <= 3 and {i.name for i in menu.clickable()} >= {"订阅提醒", "查宣传靠不靠谱"}
     for n, item in enumerate(menu.clickable()):
-        turn = asyncio.run(services.engine.handle(Inbound(channel="web", user=f"menu-{n}", text=item.text)))
+        turn = services.engine.handle(Inbound(channel="web", user=f"menu-{n}", text=item.text))
         assert turn.topic == item.topic, item
         user = f"oMenuUser{n:04d}"
         reply = wx.reply(wx.post(wx.event(user, "CLICK", item.key)))

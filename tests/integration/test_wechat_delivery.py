@@ -6,7 +6,6 @@ reply budget is shortened (the production default is 4 s) so the tests stay fast
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import threading
@@ -38,16 +37,16 @@ class SlowNLU:
         self.inner, self.delay, self.calls = inner, delay, 0
         self._lock = threading.Lock()
 
-    async def parse(self, text: str) -> Parse:
+    def parse(self, text: str) -> Parse:
         with self._lock:
             self.calls += 1
-        await asyncio.sleep(self.delay)
-        return await self.inner.parse(text)
+        time.sleep(self.delay)  # parsing is synchronous: the turn's thread waits
+        return self.inner.parse(text)
 
 
 def answer_of(services, text: str = QUESTION) -> str:  # type: ignore[no-untyped-def]
     """The engine's own answer to `text` (as a web user): what WeChat must deliver."""
-    turn = asyncio.run(services.engine.handle(Inbound(channel="web", user="cmp", text=text)))
+    turn = services.engine.handle(Inbound(channel="web", user="cmp", text=text))
     return turn.replies[0].text.strip()
 
 
@@ -85,13 +84,7 @@ def test_a_slow_answer_says_success_then_arrives_as_a_customer_service_message(o
 
 
 class BlockingNLU(SlowNLU):
-    """Slow the way CPU and database work is slow: it holds its thread instead of awaiting."""
-
-    async def parse(self, text: str) -> Parse:
-        with self._lock:
-            self.calls += 1
-        time.sleep(self.delay)
-        return await self.inner.parse(text)
+    """Slow the way CPU and database work is slow: it holds its thread (every parse does, now)."""
 
 
 def test_a_turn_that_blocks_its_thread_still_gets_success_within_the_budget(open_wechat, sqlite_url, api,

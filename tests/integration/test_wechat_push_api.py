@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.bootstrap.campaigns import tag_sync
 from bot.campaigns.config import CampaignConfig
-from bot.campaigns.runtime import tag_sync
 from bot.channels.wechat.client import WeChatApiError
 from tests.fakes.wechat_api import FakeWeChatAPI
 

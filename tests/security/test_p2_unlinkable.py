@@ -6,7 +6,6 @@ keyed hash an identity has, and look for any of them (or any conversation key) a
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from sqlalchemy import inspect, select, text, update
@@ -24,7 +23,7 @@ TIP_TABLES = ("tips", "tip_seals", "tip_events", "tip_cases", "audit_log")
 
 
 def _say(svc, user: str, text_: str):  # type: ignore[no-untyped-def]
-    return asyncio.run(svc.engine.handle(Inbound(channel="telegram", user=user, text=text_)))
+    return svc.engine.handle(Inbound(channel="telegram", user=user, text=text_))
 
 
 def _file(svc, user: str) -> str:  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from bot.staff.auth import PER_ACCOUNT
-from bot.staff.kit import build_kit
 from bot.store.models import AuditEntry
 from tests.integration.test_console_security import add_staff, console, csrf_of, sign_in, totp  # noqa: F401
 from webhook.console.routes_auth import UNLOCK_LIMIT
@@ -34,7 +33,7 @@ def _audited(svc, action: str) -> int:  # type: ignore[no-untyped-def]
 
 def test_forty_concurrent_wrong_passwords_are_evaluated_at_most_the_limit(services):
     add_staff(services, "victim", "shiquan")
-    kit = build_kit(services)
+    kit = services.staff
 
     def attempt(i: int):  # type: ignore[no-untyped-def]
         with services.uow() as uow:
@@ -50,7 +49,7 @@ def test_forty_concurrent_wrong_passwords_are_evaluated_at_most_the_limit(servic
 
 def test_one_totp_code_in_eight_concurrent_logins_gives_one_session(services):
     secret = add_staff(services, "boss", "shiquan", role="supervisor", totp=True)
-    kit = build_kit(services)
+    kit = services.staff
     code = totp(secret)
 
     def attempt(i: int) -> bool:

@@ -15,9 +15,14 @@ SDKS = {"wechatpy": "bot.channels.wechat", "telegram": "bot.channels.telegram"}
 MODULE_LINES = 250
 FUNCTION_LINES = 60
 # being split in this change (issue 16); each entry goes when its module is split
-SPLIT_PENDING = {"bot.bootstrap", "bot.cli.campaign", "bot.dialogue.engine",
-                 "bot.tips.casework", "bot.tips.flow",
-                 "bot.tips.sealing", "webhook.app"}
+SPLIT_PENDING = {"bot.cli.campaign", "bot.dialogue.engine", "bot.tips.casework", "bot.tips.flow",
+                 "bot.tips.sealing"}
+# given their parts by the composition root (bot/bootstrap), never reaching for it
+WIRED = ("bot.channels", "bot.campaigns", "bot.staff", "bot.tips", "bot.dialogue")
+# the concrete adapters, constructed by bot/bootstrap only
+ADAPTERS = ("WeChatClient", "WeChatGateway", "WeChatDialogue", "WeChatProtocol", "TelegramSender", "TelegramWebhook",
+            "TelegramParts", "Engine", "TurnRunner", "RasaHTTP", "FallbackNLU", "RapidOcrReader", "PictureReader",
+            "LinkReader", "TipFlow", "TipService", "StaffKit", "StaffDirectory", "Authenticator")
 
 
 def _within(name: str, prefixes: tuple[str, ...] | str) -> bool:
@@ -85,3 +90,25 @@ def test_modules_and_functions_stay_small(name: str) -> None:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and (node.end_lineno or 0) - node.lineno + 1 > FUNCTION_LINES]
     assert long == []
+
+
+def test_wired_parts_never_import_the_composition_root() -> None:
+    bad = [(name, target) for name, path in modules().items() if _within(name, WIRED)
+           for target in _outside_imports(path) if _within(target, "bot.bootstrap")]
+    assert bad == []
+
+
+def _constructed(path) -> set[str]:  # type: ignore[no-untyped-def]
+    """Names called as constructors in a file (`Name(...)`, `module.Name(...)`, `cls(...)` aside)."""
+    called: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called.add(func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else "")
+    return called
+
+
+def test_only_the_bootstrap_constructs_the_concrete_adapters() -> None:
+    bad = [(name, adapter) for name, path in modules().items() if not _within(name, "bot.bootstrap")
+           for adapter in sorted(_constructed(path) & set(ADAPTERS))]
+    assert bad == []

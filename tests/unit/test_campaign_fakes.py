@@ -11,11 +11,11 @@ from pathlib import Path
 
 from dramatiq.rate_limits.backends import StubBackend
 
+from bot.bootstrap.campaigns import campaign_service
 from bot.campaigns.deliveries import DeliveryStore
 from bot.campaigns.dispatch import AsyncRunner, Dispatcher
 from bot.campaigns.limits import ChannelLimits, Pauses
 from bot.campaigns.quiet import QuietHours
-from bot.campaigns.runtime import campaign_service
 from bot.campaigns.service import CampaignService
 from bot.channels.base import Sender, SendResult
 from bot.messages import Outbound

@@ -9,7 +9,7 @@ from bot.store.subscribers import SubscriberRepository
 
 
 async def say(services, text: str, user: str = "20001") -> str:  # type: ignore[no-untyped-def]
-    turn = await services.engine.handle(Inbound(channel="telegram", user=user, text=text))
+    turn = await services.turns.handle(Inbound(channel="telegram", user=user, text=text))
     return turn.topic
 
 
@@ -62,17 +62,17 @@ async def test_unsubscribe_inside_the_tip_flow_asks_whether_to_drop_the_tip(serv
     await subscribe(services)
     for text in ("我要举报", "汉阴县"):
         await say(services, text)
-    turn = await services.engine.handle(Inbound(channel="telegram", user="20001", text="退订"))
+    turn = await services.turns.handle(Inbound(channel="telegram", user="20001", text="退订"))
     assert turn.topic == "unsubscribe" and opted_in(services) is False
     assert "取消" in [b.label for b in turn.replies[0].buttons] and "还没有提交" in turn.replies[0].text
     assert turn.expects == "subject"  # the tip goes on where it was: the subject is asked next
-    turn = await services.engine.handle(Inbound(channel="telegram", user="20001", text="某某理财公司"))
+    turn = await services.turns.handle(Inbound(channel="telegram", user="20001", text="某某理财公司"))
     assert turn.topic == "report_start" and turn.expects == "description"
-    turn = await services.engine.handle(Inbound(channel="telegram", user="20001", text="取消"))
+    turn = await services.turns.handle(Inbound(channel="telegram", user="20001", text="取消"))
     assert "已删除" in turn.replies[0].text
 
 
 async def test_a_forwarded_message_that_says_td_is_not_the_persons_own_word(services):
     await subscribe(services)
-    await services.engine.handle(Inbound(channel="telegram", user="20001", text="TD", forwarded=True))
+    await services.turns.handle(Inbound(channel="telegram", user="20001", text="TD", forwarded=True))
     assert opted_in(services) is True

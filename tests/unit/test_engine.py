@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from bot.messages import Inbound
@@ -19,7 +17,7 @@ class FixedNLU:
         self.ranking = tuple(ranking)
         self.seen: list[str] = []
 
-    async def parse(self, text: str) -> Parse:
+    def parse(self, text: str) -> Parse:
         self.seen.append(text)
         return Parse(self.ranking[0][0], self.ranking[0][1], self.ranking, self.name)
 
@@ -43,7 +41,7 @@ def engine_with(make_services, sqlite_url):
 
 
 def ask(svc, text: str, user: str = "u", **kw):
-    return asyncio.run(svc.engine.handle(Inbound(channel="web", user=user, text=text, **kw)))
+    return svc.engine.handle(Inbound(channel="web", user=user, text=text, **kw))
 
 
 def test_low_confidence_asks_which_topic_was_meant(engine_with):

@@ -8,7 +8,6 @@ the console's security headers.
 from __future__ import annotations
 
 import hmac
-import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.bootstrap import Services
 from bot.staff import roles
-from bot.staff.kit import StaffKit, build_kit
+from bot.staff.kit import StaffKit
 from bot.staff.labels import fmt, zone_label
 from bot.staff.sessions import Current, KeyRing
 from bot.store.console_models import StaffAccount
@@ -36,7 +35,6 @@ PRE_COOKIE = "fg_console_pre"
 PATH = "/console"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
-_state_lock = threading.Lock()
 
 
 class ConsoleError(Exception):
@@ -67,18 +65,16 @@ class ConsoleState:
     queue_seen: dict[str, set[int]] = field(default_factory=dict)
 
 
+def console_state(services: Services) -> ConsoleState:
+    """The console's state for one app, made at start-up."""
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(fmt=fmt, roles=roles, zone_label=zone_label)
+    return ConsoleState(services.staff, KeyRing(), env)
+
+
 def state(request: Request) -> ConsoleState:
-    """The console's state for this app, made on first use."""
-    app_state = request.app.state
-    with _state_lock:
-        current = getattr(app_state, "console", None)
-        if current is None:
-            env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
-                              trim_blocks=True, lstrip_blocks=True)
-            env.globals.update(fmt=fmt, roles=roles, zone_label=zone_label)
-            current = ConsoleState(build_kit(app_state.services), KeyRing(), env)
-            app_state.console = current
-        return current
+    return request.app.state.console  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -10,8 +10,11 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
 from telegram import BotCommand, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, TelegramError
@@ -19,17 +22,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.channels.telegram.dialogue import Reply, TelegramDialogue
 from bot.channels.telegram.inbound import MAX_IMAGE_BYTES, Incoming, parse_update
-from bot.channels.telegram.sender import (
-    Reachability,
-    api_urls,
-    link_keyboard,
-    make_bot,
-    quiet_sdk_logs,
-    render,
-    webhook_secret,
-)
+from bot.channels.telegram.sender import Reachability, api_urls, link_keyboard, quiet_sdk_logs, render
 from bot.channels.telegram.texts import COMMANDS
 from bot.channels.telegram.validate import NotAnUpdate, validated_update
+from bot.dialogue.turns import TurnRunner
+from bot.store.dedupe import InboundDeduper
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -39,10 +36,22 @@ def bot_commands() -> list[BotCommand]:
     return [BotCommand(name, description) for name, description, _ in COMMANDS]
 
 
-def build_application(settings: Any, *, polling: bool) -> Application:  # type: ignore[type-arg]
+@dataclass(frozen=True)
+class TelegramParts:
+    """What the bot needs of the rest of the app, wired by the bootstrap."""
+
+    token: str
+    api_base: str
+    turns: TurnRunner
+    sessions: Callable[[], Session]
+    deduper: InboundDeduper
+    marks: Reachability
+
+
+def build_application(token: str, api_base: str, *, polling: bool) -> Application:  # type: ignore[type-arg]
     """PTB's Application; in webhook mode it has no Updater (the FastAPI route feeds it)."""
-    base, files = api_urls(settings.telegram_api_base)
-    builder = (ApplicationBuilder().token(settings.telegram_token).base_url(base).base_file_url(files)
+    base, files = api_urls(api_base)
+    builder = (ApplicationBuilder().token(token).base_url(base).base_file_url(files)
                .rate_limiter(AIORateLimiter(max_retries=2)))
     if not polling:
         builder = builder.updater(None)
@@ -53,10 +62,10 @@ def build_application(settings: Any, *, polling: bool) -> Application:  # type: 
 class TelegramBot:
     """The update handler shared by webhook and polling mode."""
 
-    def __init__(self, services: Any, application: Application) -> None:  # type: ignore[type-arg]
-        self.services = services
+    def __init__(self, parts: TelegramParts, application: Application) -> None:  # type: ignore[type-arg]
+        self.parts = parts
         self.app = application
-        self.marks = Reachability(services.sessions, services.hasher.digest)
+        self.marks = parts.marks
         self.failures = 0  # updates whose handling raised (logged, never answered): tests expect none
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
@@ -71,11 +80,11 @@ class TelegramBot:
             if update.callback_query is not None:
                 await self._answer(update.callback_query.id)
             return
-        if not await asyncio.to_thread(self.services.deduper.first_time, "telegram", str(update.update_id)):
+        if not await asyncio.to_thread(self.parts.deduper.first_time, "telegram", str(update.update_id)):
             return
         if inc.callback_id is not None:
             await self._answer(inc.callback_id)
-        dialogue = TelegramDialogue(self.services, bot.username, self._download)
+        dialogue = TelegramDialogue(self.parts.turns, self.parts.sessions, bot.username, self._download)
         replies = await dialogue.respond(inc)
         try:
             await self._send(inc, replies)
@@ -135,9 +144,9 @@ class TelegramBot:
 class TelegramWebhook:
     """Webhook mode: started with the web app; the route checks the secret and calls `feed`."""
 
-    def __init__(self, services: Any) -> None:
-        self.secret = webhook_secret(services.settings)
-        self.handler = TelegramBot(services, build_application(services.settings, polling=False))
+    def __init__(self, parts: TelegramParts, secret: str) -> None:
+        self.secret = secret
+        self.handler = TelegramBot(parts, build_application(parts.token, parts.api_base, polling=False))
         self.app = self.handler.app
         self.ready = False
         self._retry: asyncio.Task[None] | None = None
@@ -191,10 +200,10 @@ class TelegramWebhook:
             self.ready = False
 
 
-async def run_polling(services: Any, *, stop: asyncio.Event | None = None, poll_timeout: float = 10.0) -> None:
+async def run_polling(parts: TelegramParts, *, stop: asyncio.Event | None = None, poll_timeout: float = 10.0) -> None:
     """Polling mode (no public URL): run until `stop` is set (or the task is cancelled)."""
-    app = build_application(services.settings, polling=True)
-    TelegramBot(services, app)
+    app = build_application(parts.token, parts.api_base, polling=True)
+    TelegramBot(parts, app)
     stop = stop or asyncio.Event()
     async with app:
         await app.bot.set_my_commands(bot_commands())
@@ -206,38 +215,3 @@ async def run_polling(services: Any, *, stop: asyncio.Event | None = None, poll_
         finally:
             await app.updater.stop()
             await app.stop()
-
-
-async def set_webhook(settings: Any, url: str, *, drop_pending: bool = False) -> str:
-    """Register the webhook (with its secret) and the command menu; returns the bot's username."""
-    secret = webhook_secret(settings)
-    async with make_bot(settings.telegram_token, settings.telegram_api_base) as bot:
-        await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES,
-                              drop_pending_updates=drop_pending)
-        await bot.set_my_commands(bot_commands())
-        return str(bot.username)
-
-
-async def delete_webhook(settings: Any) -> None:
-    async with make_bot(settings.telegram_token, settings.telegram_api_base) as bot:
-        await bot.delete_webhook()
-
-
-class TelegramAdminError(Exception):
-    """A webhook or polling command failed; the message names the problem, never a secret."""
-
-
-def run_admin(coro: Any) -> Any:
-    """Run one admin call (set/delete the webhook, poll), turning PTB's errors into TelegramAdminError."""
-    from telegram.error import InvalidToken, TelegramError
-
-    try:
-        return asyncio.run(coro)
-    except InvalidToken:  # PTB's message would repeat the token
-        raise TelegramAdminError("Telegram rejected FUNDGUARD_TELEGRAM_TOKEN") from None
-    except TelegramError as exc:  # the message names the problem (bad token, bad URL); never a secret
-        raise TelegramAdminError(f"Telegram refused: {type(exc).__name__}: {exc.message}") from None
-    except OSError as exc:
-        raise TelegramAdminError(f"cannot reach the Telegram API: {type(exc).__name__}") from None
-    except ValueError as exc:  # a malformed FUNDGUARD_TELEGRAM_WEBHOOK_SECRET
-        raise TelegramAdminError(str(exc)) from None

@@ -12,9 +12,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.channels.telegram import texts as T
 from bot.channels.telegram.inbound import Incoming
 from bot.dialogue.engine import TIP_REQUEST
+from bot.dialogue.turns import TurnRunner
 from bot.messages import Button, Inbound, Outbound, Turn
 from bot.store.models import Conversation
 from bot.store.subscribers import SubscriberRepository
@@ -32,9 +35,10 @@ class Reply:
 
 
 class TelegramDialogue:
-    def __init__(self, services: Any, username: str, download: Callable[[str], Awaitable[bytes | None]]) -> None:
-        self.services = services
-        self.engine = services.engine
+    def __init__(self, turns: TurnRunner, sessions: Callable[[], Session], username: str,
+                 download: Callable[[str], Awaitable[bytes | None]]) -> None:
+        self.engine = turns
+        self._sessions = sessions
         self.username = username
         self._download = download
 
@@ -116,7 +120,7 @@ class TelegramDialogue:
         key = self.engine.conversation_key(self._inbound(inc, ""))
 
         def read() -> str | None:
-            with self.services.sessions() as session:
+            with self._sessions() as session:
                 row = session.get(Conversation, key)
                 return row.flow if row is not None else None
 
@@ -124,7 +128,7 @@ class TelegramDialogue:
 
     def _subscribed(self, inc: Incoming) -> bool:
         key = self.engine.conversation_key(self._inbound(inc, ""))
-        with self.services.sessions() as session:
+        with self._sessions() as session:
             sub = SubscriberRepository(session).get(key)
             return sub is not None and sub.opted_in
 

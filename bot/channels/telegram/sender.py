@@ -1,7 +1,7 @@
 """The Telegram channel (python-telegram-bot v22): the push sender, the API URLs, how replies look.
 
 SDK objects stop in bot/channels/telegram*.py; the core sees only Outbound and SendResult.
-Campaign pushes use `TelegramSender` (registered by bootstrap.build_senders when a token is set).
+Campaign pushes use `TelegramSender` (made by the bootstrap when a token is set).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Any
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
@@ -23,6 +23,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.base import SendResult
 from bot.messages import Button, Outbound
+from bot.settings import Settings
 from bot.store.subscribers import SubscriberRepository
 
 MAX_TEXT = 4096
@@ -39,7 +40,7 @@ def api_urls(api_base: str) -> tuple[str, str]:
     return base, base
 
 
-def webhook_secret(settings: Any) -> str:
+def webhook_secret(settings: Settings) -> str:
     """The X-Telegram-Bot-Api-Secret-Token: the configured one, else derived from the app secret."""
     configured = settings.telegram_webhook_secret
     if configured:
@@ -123,7 +124,7 @@ def chat_ref(chat_id: str | int) -> int | str:
 class Reachability:
     """Marks a Telegram subscriber (un)reachable when the person blocks or unblocks the bot."""
 
-    def __init__(self, sessions: Callable[[], Any], keyer: Callable[[str, str], str]) -> None:
+    def __init__(self, sessions: Callable[[], Session], keyer: Callable[[str, str], str]) -> None:
         self._sessions = sessions
         self._keyer = keyer
 
@@ -205,10 +206,3 @@ class TelegramSender:
         if self._ext is not None and self._loop is asyncio.get_running_loop():
             await self._ext.shutdown()
         self._ext = None
-
-
-def build_sender(services: Any) -> TelegramSender:
-    """The sender wired to the app: blocked people are marked unreachable in the subscriber table."""
-    settings = services.settings
-    marks = Reachability(services.sessions, services.hasher.digest)
-    return TelegramSender(settings.telegram_token, settings.telegram_api_base, on_blocked=marks.blocked)

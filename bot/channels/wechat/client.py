@@ -31,7 +31,6 @@ from bot.store.models import utcnow
 from bot.store.subscribers import SubscriberRepository
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
     from bot.channels.wechat.push import WeChatPushApi
 
 log = logging.getLogger(__name__)
@@ -75,14 +74,6 @@ class WeChatClient:
         self._sdk.API_BASE_URL = api_base if api_base.endswith("/") else api_base + "/"
         self._sessions = sessions
         self._key = keyer  # openid → the subscriber key (the engine's conversation key)
-
-    @classmethod
-    def from_services(cls, services: Services) -> WeChatClient:
-        s = services.settings
-        hasher = services.hasher
-        return cls(app_id=s.wechat_app_id, app_secret=s.wechat_app_secret, api_base=s.wechat_api_base,
-                   box=SharedBox(services.sessions, services.drafts), sessions=services.sessions,
-                   keyer=lambda openid: hasher.digest("chat", f"wechat:{openid}"))
 
     # -- Sender -----------------------------------------------------------------------------------
     async def send(self, chat_id: str, messages: Sequence[Outbound]) -> SendResult:
@@ -154,10 +145,10 @@ class WeChatClient:
                 session.commit()
 
     # -- media and menu ---------------------------------------------------------------------------
-    async def download_media(self, media_id: str) -> bytes:
-        """A temporary media file (e.g. a photo a person sent). Raises WeChatApiError."""
+    def download_media(self, media_id: str) -> bytes:
+        """A temporary media file (e.g. a photo a person sent), fetched in the turn's thread. Raises WeChatApiError."""
         try:
-            res = await asyncio.to_thread(self._sdk.media.download, media_id)
+            res = self._sdk.media.download(media_id)
         except WeChatClientException as exc:
             raise WeChatApiError(str(exc.errcode)) from exc
         except requests.RequestException as exc:

@@ -7,8 +7,8 @@ shown as a numbered list (so "2" means the second of them) and the pages not yet
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +17,7 @@ from bot.channels.wechat.menu import Menu
 from bot.channels.wechat.protocol import WeChatMessage
 from bot.channels.wechat.render import Answer, pick, render, text_answer
 from bot.channels.wechat.store import SharedBox
+from bot.dialogue.turns import SyncEngine
 from bot.knowledge import MORE_WORDS
 from bot.messages import Button, Inbound, Outbound
 from bot.store.subscribers import SubscriberRepository
@@ -62,7 +63,9 @@ class Memory:
 
 
 class WeChatDialogue:
-    def __init__(self, *, engine: Any, uow: Callable[[], UnitOfWork], menu: Menu, memory: Memory,
+    """Synchronous, like the engine: the gateway runs `answer` in a turn thread (TurnRunner.run)."""
+
+    def __init__(self, *, engine: SyncEngine, uow: Callable[[], UnitOfWork], menu: Menu, memory: Memory,
                  client: WeChatClient | None, office_name: str) -> None:
         self._engine = engine
         self._uow = uow
@@ -71,65 +74,65 @@ class WeChatDialogue:
         self._client = client
         self._welcome = WELCOME.format(office=office_name)
 
-    async def answer(self, msg: WeChatMessage) -> Answer:
+    def answer(self, msg: WeChatMessage) -> Answer:
         """The answer to one message (no pages: reply `success` and say nothing)."""
         if self._client is not None and msg.event not in ("unsubscribe", "other", "mass_finish", "subscribe_msg"):
             self._client.note_interaction(msg.user)  # what WeChat counts as an interaction
         if msg.kind == "event":
-            return await self._event(msg)
+            return self._event(msg)
         if msg.kind == "text":
             buttons, more = self.memory.load(msg.user)
             if more and msg.text.strip(" 。.!！").lower() in MORE_WORDS:
                 return Answer(more, buttons)
-            return await self._ask(msg.user, pick(msg.text, buttons) or msg.text)
+            return self._ask(msg.user, pick(msg.text, buttons) or msg.text)
         if msg.kind == "voice":
             if not msg.text:  # many accounts no longer get Recognition: say so, and offer what we can do
                 return render((Outbound(VOICE_HELP, tuple(Button(b) for b in VOICE_BUTTONS)),))
-            return await self._ask(msg.user, msg.text, kind="voice")
+            return self._ask(msg.user, msg.text, kind="voice")
         if msg.kind == "image":
-            return await self._image(msg)
+            return self._image(msg)
         if msg.kind == "link":
             if not msg.text:
                 return text_answer(EMPTY_LINK)
-            return await self._ask(msg.user, msg.text, kind="link", forwarded=True)
+            return self._ask(msg.user, msg.text, kind="link", forwarded=True)
         return text_answer(OTHER_HELP)
 
-    async def _ask(self, user: str, text: str, *, kind: str = "text", forwarded: bool = False,
+    def _ask(self, user: str, text: str, *, kind: str = "text", forwarded: bool = False,
                    media: bytes | None = None, prefix: str = "") -> Answer:
         inbound = Inbound(channel="wechat", user=user, text=text, kind=kind,  # type: ignore[arg-type]
                           media=media, forwarded=forwarded)
-        turn = await self._engine.handle(inbound)
+        turn = self._engine.handle(inbound)
         return render(turn.replies, prefix)
 
-    async def _image(self, msg: WeChatMessage) -> Answer:
+    def _image(self, msg: WeChatMessage) -> Answer:
         if self._client is None or not msg.media_id:
             return text_answer(IMAGE_FAILED)
         try:
-            media = await self._client.download_media(msg.media_id)
+            media = self._client.download_media(msg.media_id)
         except WeChatApiError as exc:
             log.warning("wechat media download failed", extra={"errcode": exc.code})
             return text_answer(IMAGE_FAILED)
-        return await self._ask(msg.user, "", kind="image", media=media)
+        return self._ask(msg.user, "", kind="image", media=media)
 
-    async def _event(self, msg: WeChatMessage) -> Answer:
+    def _event(self, msg: WeChatMessage) -> Answer:
         if msg.event == "unsubscribe":
             self.unsubscribe(msg.user)
             return Answer()
         if msg.event == "subscribe":
-            return await self._ask(msg.user, self._menu.on_subscribe, prefix=self._welcome)
+            return self._ask(msg.user, self._menu.on_subscribe, prefix=self._welcome)
         if msg.event == "click":
-            return await self._ask(msg.user, self._menu.text_for(msg.event_key))
+            return self._ask(msg.user, self._menu.text_for(msg.event_key))
         if msg.event in ("mass_finish", "subscribe_msg"):
-            await self._push_event(msg)
+            self._push_event(msg)
         return Answer()  # location reports, menu links, scans, job reports: nothing to say
 
-    async def _push_event(self, msg: WeChatMessage) -> None:
+    def _push_event(self, msg: WeChatMessage) -> None:
         """A 群发 job's result, or a person's 订阅通知 answers: recorded for the campaigns. A result may
         overtake the worker's note of its msg_id by a moment: it is tried again for two seconds."""
         for _ in range(10):
             if self._record_push(msg) or msg.event != "mass_finish" or "msg_id" not in msg.extra:
                 return
-            await asyncio.sleep(0.2)
+            time.sleep(0.2)
         log.warning("wechat mass result for an unknown job")
 
     def _record_push(self, msg: WeChatMessage) -> bool:

@@ -19,18 +19,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from bot.channels.turnloop import TurnLoop
 from bot.channels.wechat.client import WeChatClient
-from bot.channels.wechat.dialogue import Memory, WeChatDialogue
-from bot.channels.wechat.menu import Menu
+from bot.channels.wechat.dialogue import WeChatDialogue
 from bot.channels.wechat.protocol import WeChatMessage, WeChatProtocol
 from bot.channels.wechat.render import Answer, text_answer, with_more_hint
 from bot.channels.wechat.store import SharedBox
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Services
+from bot.dialogue.turns import TurnRunner
+from bot.store.dedupe import InboundDeduper
 
 log = logging.getLogger(__name__)
 BUDGET = 4.0                      # seconds for a passive reply, well inside WeChat's five
@@ -41,23 +38,20 @@ SORRY = "抱歉，系统刚才出了点问题，请稍后再发一次。情况�
 
 
 class WeChatGateway:
-    def __init__(self, services: Services, *, budget: float | None = None) -> None:
-        s = services.settings
-        self.protocol = WeChatProtocol(s.wechat_token, s.wechat_app_id, s.wechat_aes_key)
-        sender = services.senders.get("wechat")
-        self.client = sender if isinstance(sender, WeChatClient) else None
-        self.box = SharedBox(services.sessions, services.drafts)
-        self.dialogue = WeChatDialogue(
-            engine=services.engine, uow=services.uow, menu=Menu.load(s.content_dir / "wechat_menu.yaml"),
-            memory=Memory(self.box, services.hasher.digest), client=self.client,
-            office_name=services.offices.city.name)
-        self.budget = budget if budget is not None else float(getattr(s, "wechat_reply_budget", BUDGET))
-        self._deduper = services.deduper
-        self._digest = services.hasher.digest
+    def __init__(self, *, protocol: WeChatProtocol, dialogue: WeChatDialogue, turns: TurnRunner, box: SharedBox,
+                 deduper: InboundDeduper, digest: Callable[[str, str], str], client: WeChatClient | None,
+                 budget: float = BUDGET) -> None:
+        self.protocol = protocol
+        self.dialogue = dialogue
+        self.client = client
+        self.box = box
+        self.budget = budget
+        self._turns = turns  # the dialogue runs in a turn thread: the budget's deadline fires on time
+        self._deduper = deduper
+        self._digest = digest
         self._running: dict[str, asyncio.Task[Answer]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._pruned = -float(PRUNE_EVERY)
-        self._turns = TurnLoop("wechat-turns")  # so that the budget's deadline fires on time
 
     def _answer_name(self, key: str) -> str:
         return "wxa:" + self._digest("wechat-answer", key)[:56]
@@ -89,7 +83,7 @@ class WeChatGateway:
 
     async def _work(self, msg: WeChatMessage) -> Answer:
         try:
-            answer = await self._turns.run(self.dialogue.answer(msg))
+            answer = await self._turns.run(self.dialogue.answer, msg)
         except Exception as exc:  # the engine's unit of work rolled back: a retry may try again
             log.error("wechat message failed", extra={"error_type": type(exc).__name__})
             self._deduper.forget("wechat", msg.dedupe_key)
