@@ -25,7 +25,7 @@ from webhook.chat_image import IMAGE_PATH, MAX_UPLOAD_BODY
 from webhook.chat_image import router as chat_image_router
 from webhook.console import router as console_router
 from webhook.console.context import error_page as console_error_page
-from webhook.errors import describe_validation_error
+from webhook.errors import CountErrors, describe_validation_error
 from webhook.ops import router as ops_router
 from webhook.telegram import router as telegram_router
 from webhook.wechat import router as wechat_router
@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return response
 
     app.add_middleware(BodyLimit, limit=MAX_BODY, paths={IMAGE_PATH: MAX_UPLOAD_BODY})
+    app.add_middleware(CountErrors)  # outermost of ours: a 413 of the body limit counts too
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
