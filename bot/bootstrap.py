@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -30,23 +29,18 @@ from bot.staff.labels import use_zone
 from bot.store.db import make_engine, make_session_factory
 from bot.store.dedupe import InboundDeduper
 from bot.store.uow import UnitOfWork
+from bot.tips.ciphers import CHAT_IDS, DraftCipher, KeyedHasher, subkey, use_cipher
 from bot.tips.extract import Categories
 from bot.tips.flow import TipFlow
 from bot.tips.keys import ensure_development_keys, refuse_development_keys
 from bot.tips.notify import FanOutNotifier, Notifier, NullNotifier, SmtpNotifier, WeComRobotNotifier
 from bot.tips.receipts import ReceiptHasher
-from bot.tips.sealing import DraftCipher, KeyedHasher
 from bot.tips.service import TipService
 from bot.tips.status import StatusFlow
 from nlu.base import NLUParser
 from nlu.embedded import EmbeddedNLU
 
 log = logging.getLogger(__name__)
-
-
-def subkey(secret: str, purpose: str) -> bytes:
-    """A 32-byte key for one purpose, derived from the app secret."""
-    return hashlib.blake2b(secret.encode(), key=purpose.encode()[:64], digest_size=32).digest()
 
 
 @dataclass
@@ -172,7 +166,7 @@ def bootstrap(
         uow_factory=partial(UnitOfWork, sessions),
         keyer=hasher.digest,
         states=StateRepository(drafts, timedelta(minutes=settings.draft_ttl_minutes)),
-        subscribe=SubscribeFlow(counties, resolve_county, lambda chat_id: drafts.encrypt_json(chat_id)),
+        subscribe=SubscribeFlow(counties, resolve_county, use_cipher(settings.secret_key, CHAT_IDS).encrypt_json),
         riskcheck=RiskCheckHandler(risk, partial(render_pasted, lexicon=risk.lexicon), kb.title),
         verdict=VerdictHandler(risk, kb, offices, hints),
         offices=offices,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -20,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from bot.textnorm import ascii_digits
+from bot.tips.retention import start_retention
 from webhook.chat import router as chat_router
 from webhook.chat_image import IMAGE_PATH, MAX_UPLOAD_BODY
 from webhook.chat_image import router as chat_image_router
@@ -35,51 +34,6 @@ MAX_BODY = 256 * 1024
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 log = logging.getLogger(__name__)
-
-
-async def _housekeeping(services: Services, every: float = 24 * 3600, first: float = 60) -> None:
-    """On a schedule: purge closed tips past retention and old rate-limit rows."""
-    await asyncio.sleep(first)
-    while True:
-        try:
-            await asyncio.to_thread(purge_expired, services)
-        except Exception as exc:  # keep the schedule alive; the next run tries again
-            log.warning("housekeeping failed", extra={"error_type": type(exc).__name__})
-        await asyncio.sleep(every)
-
-
-async def _draft_sweeper(services: Services) -> None:
-    """Every few minutes: erase tip drafts idle past FUNDGUARD_DRAFT_TTL_MINUTES (they hold names and phones)."""
-    ttl = timedelta(minutes=services.settings.draft_ttl_minutes)
-    every = max(30.0, min(300.0, ttl.total_seconds() / 6))
-    while True:
-        try:
-            await asyncio.to_thread(purge_drafts, services)
-        except Exception as exc:  # the next round tries again
-            log.warning("draft purge failed", extra={"error_type": type(exc).__name__})
-        await asyncio.sleep(every)
-
-
-def purge_drafts(services: Services) -> int:
-    from bot.tips.drafts import purge_stale_drafts
-
-    with services.uow() as uow:
-        n = purge_stale_drafts(uow.session, timedelta(minutes=services.settings.draft_ttl_minutes))
-        uow.commit()
-    return n
-
-
-def purge_expired(services: Services) -> int:
-    from bot.store.ratelimit import RateLimiter
-
-    with services.uow() as uow:
-        n = services.tips.purge_closed(uow.session, timedelta(days=services.settings.tip_retention_days))
-        RateLimiter(uow.session).prune(timedelta(days=2))
-        services.deduper.prune(uow.session)
-        uow.commit()
-    if n:
-        log.info("purged closed tips", extra={"count": n})
-    return n
 
 
 def too_large(limit: int = MAX_BODY) -> JSONResponse:
@@ -152,11 +106,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             # Only for a process of its own: a test that passes its services would freeze its garbage too.
             gc.collect()
             gc.freeze()
-        housekeeping = asyncio.create_task(_housekeeping(app.state.services))
-        drafts = asyncio.create_task(_draft_sweeper(app.state.services))
+        retention = start_retention(app.state.services)
         yield
-        housekeeping.cancel()
-        drafts.cancel()
+        retention.stop()
         app.state.services.db.dispose()
 
     known = settings or (services.settings if services is not None else None)

@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from bot.campaigns.service import CampaignService
 from bot.campaigns.wechat_mass import MassRunner
 from bot.campaigns.wechat_subscribe import SubscribeSender, parse_fields
 from bot.campaigns.wechat_tags import TagSync
+from bot.tips.ciphers import CHAT_IDS, use_cipher
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -40,6 +42,12 @@ def campaign_service(services: Services, cfg: CampaignConfig | None = None) -> C
                            default_path=cfg.wechat_path)
 
 
+def chat_ids(services: Services) -> Callable[[str], str]:
+    """Opens a subscriber's sealed chat id (its own key; ids sealed before it had one still open)."""
+    cipher = use_cipher(services.settings.secret_key, CHAT_IDS)
+    return lambda sealed: str(cipher.decrypt_json(sealed))
+
+
 def tag_sync(services: Services, cfg: CampaignConfig | None = None) -> TagSync | None:
     """The WeChat tag mirror, or None when WeChat is not configured."""
     cfg = cfg or CampaignConfig()
@@ -47,7 +55,7 @@ def tag_sync(services: Services, cfg: CampaignConfig | None = None) -> TagSync |
     if push_api is None:
         return None
     names = {o.code: o.area for o in services.offices.counties}
-    return TagSync(services.sessions, push_api(), services.drafts.decrypt_json, names=names,
+    return TagSync(services.sessions, push_api(), chat_ids(services), names=names,
                    rate=cfg.wechat_tag_rate)
 
 
@@ -109,7 +117,7 @@ def build_runtime(services: Services, cfg: CampaignConfig | None = None) -> Runt
     runner = AsyncRunner()
     stop = threading.Event()
     dispatcher = Dispatcher(store=store, campaigns=campaigns, library=campaigns.library, senders=services.senders,
-                            limits=limits, runner=runner, unseal=services.drafts.decrypt_json,
+                            limits=limits, runner=runner, unseal=chat_ids(services),
                             quiet=campaigns.quiet, max_attempts=cfg.max_attempts, stop=stop,
                             mass=mass_runner(services, cfg, campaigns.library),
                             subscribe=subscribe_sender(services, cfg))

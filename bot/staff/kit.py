@@ -10,7 +10,7 @@ from bot.staff.auth import Authenticator
 from bot.staff.credentials import password_hasher
 from bot.staff.labels import Labels
 from bot.staff.sessions import SessionStore
-from bot.tips.sealing import DraftCipher
+from bot.tips.ciphers import DraftCipher, subkey
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -26,8 +26,6 @@ class StaffKit:
 
 
 def build_kit(services: Services) -> StaffKit:
-    from bot.bootstrap import subkey
-
     settings = services.settings
     strength = "moderate" if settings.environment == "production" else settings.kdf_strength
     directory = StaffDirectory(services.offices, password_hasher(strength),

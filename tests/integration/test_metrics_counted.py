@@ -51,5 +51,5 @@ def test_errors_answered_are_counted_by_route_group_and_status(sqlite_client) ->
     assert sqlite_client.post("/api/chat", content=b"x" * 300_000,
                               headers={"Content-Type": "application/json"}).status_code == 413
     after = count("api", "400"), count("api", "422"), count("other", "404"), count("api", "413")
-    assert [a - b for a, b in zip(after, before)] == [1, 1, 1, 1]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1, 1]
     assert "12345" not in sqlite_client.get("/metrics").text

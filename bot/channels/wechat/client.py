@@ -29,6 +29,7 @@ from bot.channels.wechat.store import SharedBox, TokenStorage
 from bot.messages import Outbound
 from bot.store.models import utcnow
 from bot.store.subscribers import SubscriberRepository
+from bot.tips.ciphers import SHARED_VALUES, use_cipher
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -79,9 +80,9 @@ class WeChatClient:
     @classmethod
     def from_services(cls, services: Services) -> WeChatClient:
         s = services.settings
-        hasher = services.hasher
+        hasher, box = services.hasher, SharedBox(services.sessions, use_cipher(s.secret_key, SHARED_VALUES))
         return cls(app_id=s.wechat_app_id, app_secret=s.wechat_app_secret, api_base=s.wechat_api_base,
-                   box=SharedBox(services.sessions, services.drafts), sessions=services.sessions,
+                   box=box, sessions=services.sessions,
                    keyer=lambda openid: hasher.digest("chat", f"wechat:{openid}"))
 
     # -- Sender -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from bot.channels.wechat.menu import Menu
 from bot.channels.wechat.protocol import WeChatMessage, WeChatProtocol
 from bot.channels.wechat.render import Answer, text_answer, with_more_hint
 from bot.channels.wechat.store import SharedBox
+from bot.tips.ciphers import SHARED_VALUES, use_cipher
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -46,7 +47,7 @@ class WeChatGateway:
         self.protocol = WeChatProtocol(s.wechat_token, s.wechat_app_id, s.wechat_aes_key)
         sender = services.senders.get("wechat")
         self.client = sender if isinstance(sender, WeChatClient) else None
-        self.box = SharedBox(services.sessions, services.drafts)
+        self.box = SharedBox(services.sessions, use_cipher(s.secret_key, SHARED_VALUES))
         self.dialogue = WeChatDialogue(
             engine=services.engine, uow=services.uow, menu=Menu.load(s.content_dir / "wechat_menu.yaml"),
             memory=Memory(self.box, services.hasher.digest), client=self.client,
