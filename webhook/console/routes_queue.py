@@ -14,7 +14,7 @@ from bot.staff import queue, roles, worklist
 from bot.store.console_models import TipCase
 from bot.store.models import AuditEntry, Tip, utcnow
 from bot.textnorm import ascii_digits
-from bot.tips import casework
+from bot.tips import casework, opening
 from bot.tips.service import STATUS_LABELS
 from webhook.console.context import PATH, Console, ConsoleError, ConsoleRoute, Ctx
 from webhook.console.routes_tips import TipId, _tip, _workable
@@ -171,8 +171,8 @@ def print_view(tip_id: TipId, ctx: Ctx = Console) -> HTMLResponse:
     tip = _tip(ctx, tip_id)
     key = ctx.key()
     opened = None
-    if key is not None and casework.is_sealed_for(ctx.session, tip.id, ctx.staff.office_code):
-        opened = casework.open_tip(ctx.session, tip, key, ctx.staff.office_code, ctx.actor, audit_reason="打印")
+    if key is not None and opening.is_sealed_for(ctx.session, tip.id, ctx.staff.office_code):
+        opened = opening.open_tip(ctx.session, tip, key, ctx.staff.office_code, ctx.actor, audit_reason="打印")
         ctx.session.commit()
     case = ctx.session.get(TipCase, tip.id)
     assignee = ctx.st.kit.directory.get(ctx.session, case.assigned_to) if case and case.assigned_to else None

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.messages import Outbound
 from bot.store.models import AuditEntry, TipEvent
-from bot.tips import casework
+from bot.tips import casework, opening
 from webhook.console.context import PATH, Console, ConsoleRoute, Ctx
 from webhook.console.routes_tips import TipId, _workable
 
@@ -36,7 +36,7 @@ def _record(ctx: Ctx, tip_id: int, text: str) -> tuple[int, tuple[str, str] | No
     target = None
     key = ctx.key()
     if key is not None and tip.channel in ctx.services.senders:
-        target = casework.relay_target(ctx.session, tip, key, ctx.staff.office_code)
+        target = opening.relay_target(ctx.session, tip, key, ctx.staff.office_code)
     ctx.session.commit()
     return event.id, target
 

@@ -15,7 +15,7 @@ from bot.staff.labels import local
 from bot.store.console_models import StaffAccount
 from bot.store.models import AuditEntry, Tip, utcnow
 from bot.textnorm import ascii_digits
-from bot.tips import casework
+from bot.tips import opening
 from webhook.console import charts
 from webhook.console.context import PATH, Console, ConsoleError, ConsoleRoute, Ctx
 
@@ -55,7 +55,7 @@ def _reader(ctx: Ctx, why: str) -> reports.Reader:
     def read(tip: Tip) -> dict[str, Any] | None:
         if key is None:
             return None
-        return casework.read_content(ctx.session, tip, key, ctx.staff.office_code, ctx.actor, why)
+        return opening.read_content(ctx.session, tip, key, ctx.staff.office_code, ctx.actor, why)
 
     return read
 

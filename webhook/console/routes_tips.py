@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.staff import roles
 from bot.store.console_models import StaffAccount, TipCase
 from bot.store.models import AuditEntry, Office, Tip
-from bot.tips import casework
+from bot.tips import casework, opening
 from bot.tips.service import STATUS_LABELS
 from webhook.console.context import NOT_FOUND, PATH, Console, ConsoleError, ConsoleRoute, Ctx
 
@@ -41,10 +41,10 @@ def _assignees(ctx: Ctx, tip: Tip) -> list[StaffAccount]:
 
 def _tip_page(ctx: Ctx, tip: Tip, *, reveal_reason: str | None = None, status: int = 200) -> HTMLResponse:
     key = ctx.key()
-    sealed_here = casework.is_sealed_for(ctx.session, tip.id, ctx.staff.office_code)
+    sealed_here = opening.is_sealed_for(ctx.session, tip.id, ctx.staff.office_code)
     opened = None
     if key is not None and sealed_here:
-        opened = casework.open_tip(ctx.session, tip, key, ctx.staff.office_code, ctx.actor,
+        opened = opening.open_tip(ctx.session, tip, key, ctx.staff.office_code, ctx.actor,
                                    reveal=reveal_reason is not None, reason=reveal_reason or "")
         ctx.session.commit()
     case = ctx.session.get(TipCase, tip.id)
@@ -77,7 +77,7 @@ def evidence(tip_id: TipId, seal_id: TipId, ctx: Ctx = Console) -> Response:
     key = ctx.key()
     if key is None:
         raise ConsoleError(403, "请先解锁本单位密钥。")
-    found = casework.evidence_image(ctx.session, tip, key, ctx.staff.office_code, seal_id)
+    found = opening.evidence_image(ctx.session, tip, key, ctx.staff.office_code, seal_id)
     if found is None:
         raise ConsoleError(404, "没有这张图片。")
     ctx.session.add(AuditEntry(actor=ctx.actor, action="open_evidence", tip_id=tip.id, reason=str(seal_id)))
