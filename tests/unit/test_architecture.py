@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 
@@ -84,3 +85,18 @@ def test_modules_and_functions_stay_small(name: str) -> None:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and (node.end_lineno or 0) - node.lineno + 1 > FUNCTION_LINES]
     assert long == []
+
+
+CONSOLE = modules()["webhook.console"].parent
+SESSION_CALL = re.compile(r"\bsession\s*\.\s*(execute|scalars?|get|add|add_all|delete|flush|commit|rollback|query)"
+                          r"\s*\(|(?<![.\w])(select|update|delete|insert)\s*\(")
+
+
+def test_the_console_makes_no_session_or_sql_calls() -> None:
+    """The console's routes verify, parse, call a use case of bot/staff and render: no database code."""
+    bad = [(path.name, n, line.strip()) for path in sorted(CONSOLE.glob("*.py"))
+           for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if SESSION_CALL.search(line)]
+    assert bad == []
+    assert SESSION_CALL.search("ctx.session.get(Tip, 1)") and SESSION_CALL.search("q = select(AuditEntry)")
+    imports = {target for path in CONSOLE.glob("*.py") for target in _outside_imports(path)}
+    assert not any(_within(target, "sqlalchemy") for target in imports)
