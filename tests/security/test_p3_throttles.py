@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from bot.staff.auth import PER_ACCOUNT
 from bot.staff.kit import build_kit
+from bot.staff.officedesk import UNLOCK_LIMIT
 from bot.store.models import AuditEntry
 from tests.integration.test_console_security import add_staff, console, csrf_of, sign_in, totp  # noqa: F401
-from bot.staff.officedesk import UNLOCK_LIMIT
 
 
 def _burst(n: int, attempt):  # type: ignore[no-untyped-def]
