@@ -64,8 +64,12 @@ class Reader:
 
     def each(self, folder: str, load: Callable[[Path], T]) -> dict[str, T] | None:
         """Every *.yaml of a folder by its stem; None when any of them fails."""
-        found = {p.stem: self(f"{folder}/{p.name}", load) for p in sorted((self.root / folder).glob("*.yaml"))}
-        return None if any(v is None for v in found.values()) else found  # type: ignore[misc]
+        found: dict[str, T] = {}
+        for path in sorted((self.root / folder).glob("*.yaml")):
+            value = self(f"{folder}/{path.name}", load)
+            if value is not None:
+                found[path.stem] = value
+        return found if len(found) == len(list((self.root / folder).glob("*.yaml"))) else None
 
 
 @dataclass
