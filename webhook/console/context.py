@@ -99,18 +99,6 @@ class Ctx:
     def staff(self) -> StaffAccount:
         return self.desk.staff
 
-    @property
-    def actor(self) -> str:
-        return self.desk.actor
-
-    @property
-    def city(self) -> str:
-        return self.desk.city
-
-    @property
-    def scope(self) -> frozenset[str] | None:
-        return self.desk.scope
-
     def key(self) -> UnlockedOfficeKey | None:
         return self.st.keyring.get(self.current.session_id, self.staff.office_code)
 
@@ -139,7 +127,7 @@ class Ctx:
 
         html = self.st.env.get_template(name).render(
             ctx=self, staff=self.staff, csrf=self.current.csrf, labels=self.st.kit.labels, flashes=flashes,
-            unlocked=self.key() is not None, city=self.city, person=person, **values)
+            unlocked=self.key() is not None, city=self.desk.city, person=person, **values)
         return HTMLResponse(html, status)
 
 

@@ -23,7 +23,7 @@ def _admin(ctx: Ctx) -> None:
 
 def _manageable_offices(ctx: Ctx) -> list:
     offices = ctx.st.kit.labels.offices
-    return [o for o in [offices.city, *offices.counties] if roles.can_manage_staff(ctx.staff, o.code, ctx.city)]
+    return [o for o in [offices.city, *offices.counties] if roles.can_manage_staff(ctx.staff, o.code, ctx.desk.city)]
 
 
 def _staff_page(ctx: Ctx, status: int = 200, error: str | None = None, issued: Issued | None = None) -> HTMLResponse:
@@ -46,7 +46,7 @@ def add_staff(ctx: Ctx = Console, username: Annotated[str, Form(max_length=64)] 
               totp: Annotated[str, Form(max_length=4)] = "") -> Response:
     """Add a staff account; its TOTP secret is shown once."""
     _admin(ctx)
-    if not roles.can_manage_staff(ctx.staff, office, ctx.city):
+    if not roles.can_manage_staff(ctx.staff, office, ctx.desk.city):
         return _staff_page(ctx, 403, "您不能为这个单位添加人员。")
     try:
         issued = admindesk.add_staff(ctx.desk, username=username, display_name=display_name, office=office,
