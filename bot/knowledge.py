@@ -69,6 +69,11 @@ class TopicAnswer(BaseModel):
     def _strip(cls, v: str | None) -> str | None:
         return v.strip() if v else v
 
+    @classmethod
+    def read(cls, path: Path) -> TopicAnswer:
+        """One topic file, parsed and validated (what `KnowledgeBase.load` reads for each topic)."""
+        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
     def first_screen(self, values: dict[str, str], closer: str = "") -> str:
         """The title, the answer and the closer: what is read before any scrolling."""
         parts = [f"【{self.title}】", self.answer]
@@ -117,10 +122,9 @@ class KnowledgeBase(BaseModel):
     def load(cls, content_dir: Path, topic_ids: dict[str, str], values: dict[str, str]) -> KnowledgeBase:
         topics: dict[str, TopicAnswer] = {}
         for path in sorted((content_dir / "topics").glob("*.yaml")):
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
             if path.stem not in topic_ids:
                 raise ValueError(f"{path.name}: {path.stem!r} is not a topic id of topics.yaml")
-            topics[path.stem] = TopicAnswer.model_validate(raw)
+            topics[path.stem] = TopicAnswer.read(path)
         missing = sorted(set(topic_ids) - set(topics))
         if missing:
             raise ValueError(f"topics without an answer: {', '.join(missing)}")

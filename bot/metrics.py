@@ -20,7 +20,7 @@ NLU_PARSES = Counter("fundguard_nlu_parses_total", "NLU parses by the backend th
 NLU_FALLBACKS = Counter("fundguard_nlu_fallbacks_total", "Parses answered by the fallback because Rasa failed")
 TIPS = Counter("fundguard_tips_filed_total", "Tips filed, by urgency", ["urgent"])
 PUSHES = Counter("fundguard_pushes_total", "Campaign pushes by channel and result", ["channel", "status"])
-HTTP_ERRORS = Counter("fundguard_http_client_errors_total", "Requests refused with a 4xx, by route group",
+HTTP_ERRORS = Counter("fundguard_http_errors_total", "Requests answered with a 4xx or 5xx, by route group",
                       ["route", "status"])
 
 
@@ -39,6 +39,10 @@ def observe_tip(urgent: bool) -> None:
 
 def observe_push(channel: str, status: str) -> None:
     PUSHES.labels(channel, status).inc()
+
+
+def observe_http_error(route: str, status: int) -> None:
+    HTTP_ERRORS.labels(route, str(status)).inc()
 
 
 def render() -> bytes:

@@ -26,7 +26,10 @@ def offices_are_sample(content_dir: Path) -> bool:
     path = content_dir / "offices.yaml"
     if not path.exists():
         return False  # a missing directory is refused where it is loaded, with its own message
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return False  # not YAML: refused where it is loaded (and named by `fundguard content check`)
     return isinstance(data, dict) and data.get("sample") is True
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -17,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.bootstrap import Preloaded, Services, bootstrap
 from bot.settings import Settings
+from bot.tips.retention import start_retention
 from webhook.body import MAX_BODY, BodyLimit
 from webhook.chat import build_chat_limits
 from webhook.chat import router as chat_router
@@ -25,60 +24,14 @@ from webhook.chat_image import router as chat_image_router
 from webhook.console import router as console_router
 from webhook.console.context import console_state
 from webhook.console.context import error_page as console_error_page
-from webhook.errors import describe_validation_error
+from webhook.errors import CountErrors, describe_validation_error
+from webhook.headers import SecurityHeaders
 from webhook.ops import router as ops_router
 from webhook.telegram import router as telegram_router
 from webhook.wechat import router as wechat_router
 
 STATIC = Path(__file__).resolve().parent / "static"
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 log = logging.getLogger(__name__)
-
-
-async def _housekeeping(services: Services, every: float = 24 * 3600, first: float = 60) -> None:
-    """On a schedule: purge closed tips past retention and old rate-limit rows."""
-    await asyncio.sleep(first)
-    while True:
-        try:
-            await asyncio.to_thread(purge_expired, services)
-        except Exception as exc:  # keep the schedule alive; the next run tries again
-            log.warning("housekeeping failed", extra={"error_type": type(exc).__name__})
-        await asyncio.sleep(every)
-
-
-async def _draft_sweeper(services: Services) -> None:
-    """Every few minutes: erase tip drafts idle past FUNDGUARD_DRAFT_TTL_MINUTES (they hold names and phones)."""
-    ttl = timedelta(minutes=services.settings.draft_ttl_minutes)
-    every = max(30.0, min(300.0, ttl.total_seconds() / 6))
-    while True:
-        try:
-            await asyncio.to_thread(purge_drafts, services)
-        except Exception as exc:  # the next round tries again
-            log.warning("draft purge failed", extra={"error_type": type(exc).__name__})
-        await asyncio.sleep(every)
-
-
-def purge_drafts(services: Services) -> int:
-    from bot.tips.drafts import purge_stale_drafts
-
-    with services.uow() as uow:
-        n = purge_stale_drafts(uow.session, timedelta(minutes=services.settings.draft_ttl_minutes))
-        uow.commit()
-    return n
-
-
-def purge_expired(services: Services) -> int:
-    from bot.store.ratelimit import RateLimiter
-
-    with services.uow() as uow:
-        n = services.tips.purge_closed(uow.session, timedelta(days=services.settings.tip_retention_days))
-        RateLimiter(uow.session).prune(timedelta(days=2))
-        services.deduper.prune(uow.session)
-        uow.commit()
-    if n:
-        log.info("purged closed tips", extra={"count": n})
-    return n
 
 
 def _lifespan(settings: Settings | None, preloaded: Preloaded | None = None):  # type: ignore[no-untyped-def]
@@ -98,11 +51,9 @@ def _lifespan(settings: Settings | None, preloaded: Preloaded | None = None):  #
         services = app.state.services
         app.state.chat_limits = build_chat_limits(services.settings, services.hasher.digest)
         app.state.console = console_state(services)
-        housekeeping = asyncio.create_task(_housekeeping(app.state.services))
-        drafts = asyncio.create_task(_draft_sweeper(app.state.services))
+        retention = start_retention(services)
         yield
-        housekeeping.cancel()
-        drafts.cancel()
+        retention.stop()
         app.state.services.db.dispose()
 
     return lifespan
@@ -119,16 +70,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                   description="防范非法集资智能问答：咨询、风险检查、匿名举报", **off)
     app.state.services = services
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=MAX_BODY, paths={IMAGE_PATH: MAX_UPLOAD_BODY})
+    app.add_middleware(CountErrors)  # outermost of ours: a 413 of the body limit counts too
     _add_error_handlers(app)
     _add_routes(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -92,4 +93,6 @@ async def chat(body: ChatRequest, request: Request) -> Any:
     if refused is not None:
         return refused
     turn = await services.turns.handle(to_inbound(body.user, body.text, address))  # in a turn thread
-    return to_response(turn)
+    # serialised once here: the reply is built from our own Turn, so it is not validated again against the model
+    return Response(json.dumps(to_response(turn), ensure_ascii=False, separators=(",", ":")).encode(),
+                    media_type="application/json")

@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 
 from bot.channels.web import image_inbound, to_response
 from bot.media.images import ImageRejected, check_image
-from bot.store.ratelimit import RateLimiter
+from bot.store.ratelimit import admit
 from webhook.chat import ChatResponse, chat_limits
 
 IMAGE_PATH = "/api/chat/image"
@@ -83,8 +83,5 @@ async def _read(request: Request) -> tuple[str, bytes]:
 def _limit(services, address: str) -> None:  # type: ignore[no-untyped-def]
     key = services.hasher.digest("ip", address)
     with services.uow() as uow:
-        limiter = RateLimiter(uow.session)
-        if not limiter.allowed("picture_ip", key, PER_HOUR, timedelta(hours=1)):
+        if not admit(uow, "picture_ip", key, PER_HOUR, timedelta(hours=1)):
             raise HTTPException(429, "too many pictures from this address; try again in an hour")
-        limiter.hit("picture_ip", key)
-        uow.commit()

@@ -33,7 +33,7 @@ from bot.staff.sessions import SessionStore
 from bot.store.db import make_engine, make_session_factory
 from bot.store.dedupe import InboundDeduper
 from bot.store.uow import UnitOfWork
-from bot.tips.sealing import DraftCipher, KeyedHasher
+from bot.tips.ciphers import DraftCipher, KeyedHasher
 from bot.tips.service import TipService
 from nlu.base import NLUParser
 from nlu.embedded import EmbeddedNLU

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from bot.campaigns.service import CampaignService
 from bot.campaigns.wechat_mass import MassRunner
 from bot.campaigns.wechat_subscribe import SubscribeSender, parse_fields
 from bot.campaigns.wechat_tags import TagSync
+from bot.tips.ciphers import CHAT_IDS, use_cipher
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -52,7 +54,7 @@ def tag_sync(services: Services, cfg: CampaignConfig | None = None) -> TagSync |
     if client is None:
         return None
     names = {o.code: o.area for o in services.offices.counties}
-    return TagSync(services.sessions, client.push_api(), services.drafts.decrypt_json, names=names,
+    return TagSync(services.sessions, client.push_api(), chat_ids(services.settings.secret_key), names=names,
                    rate=cfg.wechat_tag_rate)
 
 
@@ -89,9 +91,15 @@ def campaign_runtime(services: Services, cfg: CampaignConfig | None = None) -> R
     runner = AsyncRunner()
     stop = threading.Event()
     dispatcher = Dispatcher(store=store, campaigns=campaigns, library=campaigns.library, senders=services.senders,
-                            limits=limits, runner=runner, unseal=services.drafts.decrypt_json,
+                            limits=limits, runner=runner, unseal=chat_ids(services.settings.secret_key),
                             quiet=campaigns.quiet, max_attempts=cfg.max_attempts, stop=stop,
                             mass=mass_runner(services, cfg, campaigns.library),
                             subscribe=subscribe_sender(services, cfg))
     return Runtime(cfg, services.senders, services.settings.redis_url, worker_id, campaigns, store, dispatcher,
                    runner, stop)
+
+
+def chat_ids(secret: str) -> Callable[[str], str]:
+    """Opens a subscriber's sealed chat id (its own key; ids sealed before it had one still open)."""
+    cipher = use_cipher(secret, CHAT_IDS)
+    return lambda sealed: str(cipher.decrypt_json(sealed))

@@ -18,7 +18,7 @@ from bot.offices import OfficeDirectory
 from bot.settings import Settings
 from bot.store.dedupe import InboundDeduper
 from bot.store.uow import UnitOfWork
-from bot.tips.sealing import DraftCipher, KeyedHasher
+from bot.tips.ciphers import SHARED_VALUES, DraftCipher, KeyedHasher, use_cipher
 
 if TYPE_CHECKING:
     from bot.channels.telegram.app import TelegramParts, TelegramWebhook
@@ -48,8 +48,9 @@ def wechat_client(settings: Settings, sessions: sessionmaker[Session], hasher: K
     from bot.channels.wechat.client import WeChatClient
     from bot.channels.wechat.store import SharedBox
 
+    box = SharedBox(sessions, use_cipher(settings.secret_key, SHARED_VALUES))
     return WeChatClient(app_id=settings.wechat_app_id, app_secret=settings.wechat_app_secret,
-                        api_base=settings.wechat_api_base, box=SharedBox(sessions, drafts), sessions=sessions,
+                        api_base=settings.wechat_api_base, box=box, sessions=sessions,
                         keyer=lambda openid: hasher.digest("chat", f"wechat:{openid}"))
 
 
@@ -72,7 +73,7 @@ def build_wechat(settings: Settings, *, engine: Engine, turns: TurnRunner, sessi
         log.error("wechat misconfigured", extra={"error_type": type(exc).__name__})
         return None
     wechat = client if isinstance(client, WeChatClient) else None
-    box = SharedBox(sessions, drafts)
+    box = SharedBox(sessions, use_cipher(settings.secret_key, SHARED_VALUES))
     dialogue = WeChatDialogue(engine=engine, uow=lambda: UnitOfWork(sessions),
                               menu=Menu.load(settings.content_dir / "wechat_menu.yaml"),
                               memory=Memory(box, hasher.digest), client=wechat, office_name=offices.city.name)

@@ -24,11 +24,11 @@ from bot.riskcheck.check import RiskChecker
 from bot.riskcheck.reply import render_pasted
 from bot.settings import Settings
 from bot.store.uow import UnitOfWork
+from bot.tips.ciphers import CHAT_IDS, DraftCipher, KeyedHasher, use_cipher
 from bot.tips.extract import Categories
 from bot.tips.flow import TipFlow
 from bot.tips.notify import FanOutNotifier, Notifier, NullNotifier, SmtpNotifier, WeComRobotNotifier
 from bot.tips.receipts import ReceiptHasher
-from bot.tips.sealing import DraftCipher, KeyedHasher
 from bot.tips.service import TipService
 from bot.tips.status import StatusFlow
 from nlu.base import NLUParser
@@ -115,7 +115,7 @@ def build_engine(settings: Settings, *, nlu: NLUParser, kb: KnowledgeBase, topic
         uow_factory=partial(UnitOfWork, sessions),
         keyer=hasher.digest,
         states=StateRepository(drafts, timedelta(minutes=settings.draft_ttl_minutes)),
-        subscribe=SubscribeFlow(counties, resolve_county, lambda chat_id: drafts.encrypt_json(chat_id)),
+        subscribe=SubscribeFlow(counties, resolve_county, use_cipher(settings.secret_key, CHAT_IDS).encrypt_json),
         riskcheck=RiskCheckHandler(risk, partial(render_pasted, lexicon=risk.lexicon), kb.title),
         verdict=VerdictHandler(risk, kb, offices, hints),
         offices=offices,

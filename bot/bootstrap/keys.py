@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import nacl.pwhash
@@ -11,7 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.offices import OfficeDirectory
 from bot.store.uow import UnitOfWork
+from bot.tips.ciphers import subkey
 from bot.tips.keys import ensure_development_keys, refuse_development_keys
+
+__all__ = ["KDF_LIMITS", "check_office_keys", "subkey"]
 
 log = logging.getLogger(__name__)
 KDF_LIMITS = {
@@ -19,11 +21,6 @@ KDF_LIMITS = {
     "interactive": (nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE),
     "min": (nacl.pwhash.argon2id.OPSLIMIT_MIN, nacl.pwhash.argon2id.MEMLIMIT_MIN),
 }
-
-
-def subkey(secret: str, purpose: str) -> bytes:
-    """A 32-byte key for one purpose, derived from the app secret."""
-    return hashlib.blake2b(secret.encode(), key=purpose.encode()[:64], digest_size=32).digest()
 
 
 def check_office_keys(sessions: sessionmaker[Session], offices: OfficeDirectory, *, production: bool,

@@ -113,6 +113,19 @@ class CalendarEntry(BaseModel):
         return [datetime.combine(d, self.at, tz) for d in sorted(days) if start <= d <= end]
 
 
+def read_piece(path: Path) -> Piece:
+    """One piece file, parsed and validated."""
+    return Piece.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def read_calendar(path: Path) -> list[CalendarEntry]:
+    """campaigns/calendar.yaml: the dated campaigns."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ValueError("expected a mapping with `entries`")
+    return [CalendarEntry.model_validate(e) for e in raw.get("entries", [])]
+
+
 class Library(BaseModel):
     pieces: dict[str, Piece]
     calendar: list[CalendarEntry]
@@ -146,14 +159,11 @@ class Library(BaseModel):
         folder = content_dir / "campaigns"
         pieces: dict[str, Piece] = {}
         for path in sorted((folder / "pieces").glob("*.yaml")):
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
             try:
-                pieces[path.stem] = Piece.model_validate(raw)
-            except ValueError as exc:
+                pieces[path.stem] = read_piece(path)
+            except (ValueError, yaml.YAMLError) as exc:
                 raise ValueError(f"{path.name}: {exc}") from exc
-        raw_cal = yaml.safe_load((folder / "calendar.yaml").read_text(encoding="utf-8")) or {}
-        calendar = [CalendarEntry.model_validate(e) for e in raw_cal.get("entries", [])]
-        return cls(pieces=pieces, calendar=calendar, values=values or {})
+        return cls(pieces=pieces, calendar=read_calendar(folder / "calendar.yaml"), values=values or {})
 
     def problems(self, known_buttons: set[str] | None = None) -> list[str]:
         """Editorial rules beyond the schema: coverage of every group, buttons the engine understands."""

@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot import metrics
 from bot.campaigns.content import Library
 from bot.campaigns.deliveries import Claim, DeliveryStore
 from bot.campaigns.limits import ChannelLimits
@@ -119,12 +120,14 @@ class Dispatcher:
         except TimeoutError:
             # the send may have reached the platform: never resend blindly
             self.store.finish(claim, "failed", "timeout")
+            metrics.observe_push(channel, "timeout")
             log.warning("campaign send timed out", extra={"delivery": claim.delivery_id})
             return 0
         except Exception as exc:  # a sender must return a SendResult; anything else counts as failed
             result = SendResult("failed", error=type(exc).__name__)
         if result.via is None and result.status == "sent":
             result = SendResult("sent", via="service" if channel == "wechat" else channel)
+        metrics.observe_push(channel, result.status)
         return self._record(claim, result, limits)
 
     def _record(self, claim: Claim, result: SendResult, limits: ChannelLimits) -> int:

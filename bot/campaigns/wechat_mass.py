@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import metrics
 from bot.campaigns.content import Library
 from bot.campaigns.wechat_tags import TagSync, audience_key, county_key
 from bot.store.campaign_models import Campaign, Delivery, WeChatMassJob, WeChatTagMember
@@ -148,10 +149,12 @@ class MassRunner:
                 .execution_options(synchronize_session=False))
             session.commit()
         log.info("wechat mass send submitted", extra={"campaign": campaign_id, "tag": key})
+        metrics.observe_push("wechat", "mass_submitted")
 
     def _refused(self, campaign_id: int, job_id: int, key: str, code: str) -> float | None:
         """Seconds to wait before trying this tag again, or None when the tag is closed."""
         log.warning("wechat mass send refused", extra={"campaign": campaign_id, "tag": key, "errcode": code})
+        metrics.observe_push("wechat", "mass_refused")
         if code == "45065":  # the same clientmsgid went through before (its answer was lost)
             self._submitted(campaign_id, job_id, key, None, "text")
             return None

@@ -11,7 +11,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from bot.cli.campaign import campaign, worker
+    from bot.cli.campaign import campaign
     from bot.cli.content import content, riskcheck, verdict
     from bot.cli.nlu import nlu
     from bot.cli.rasa import rasa
@@ -20,6 +20,7 @@ def _register() -> None:
     from bot.cli.telegram import telegram
     from bot.cli.tips import office, tips
     from bot.cli.wechat import wechat
+    from bot.cli.worker import worker
 
     for command in (serve, db, chat, nlu, content, riskcheck, verdict, office, tips, staff, telegram, wechat,
                     rasa, campaign, worker):

@@ -1,39 +1,16 @@
-"""`fundguard campaign …` (create, schedule, list, stats, cancel, run) and `fundguard worker`."""
+"""`fundguard campaign …` (pieces, check, create, schedule, list, stats, cancel; `run`: bot.cli.worker)."""
 
 from __future__ import annotations
 
 import json
-import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
 
+from bot.cli.worker import campaign_config, campaign_services, run
 from bot.messages import PUSH_CHANNELS
 from bot.settings import Settings
-
-
-def _services():  # type: ignore[no-untyped-def]
-    from bot.bootstrap import bootstrap
-    from bot.store.db import upgrade
-
-    settings = Settings()
-    settings.ensure_dirs()
-    for attempt in range(6):  # the app (or another worker) may be migrating the same database right now
-        try:
-            upgrade(settings.database_url)
-            break
-        except Exception:
-            if attempt == 5:
-                raise
-            time.sleep(2)
-    return bootstrap(settings, with_engine=False)
-
-
-def _config():  # type: ignore[no-untyped-def]
-    from bot.campaigns.config import CampaignConfig
-
-    return CampaignConfig()
 
 
 def _parse_local(text: str, tz: str) -> datetime:
@@ -70,7 +47,7 @@ def pieces() -> None:
 @campaign.command("check")
 def check() -> None:
     """Validate content/campaigns (schema, coverage of every group, buttons the bot understands)."""
-    svc = _services()
+    svc = campaign_services()
     from bot.bootstrap.campaigns import load_library
 
     lib = load_library(svc)
@@ -100,8 +77,8 @@ def create(piece: str, at: str | None, audiences: tuple[str, ...], counties: tup
     from bot.campaigns.policy import REASONS
     from bot.campaigns.service import CampaignError
 
-    cfg = _config()
-    svc = _services()
+    cfg = campaign_config()
+    svc = campaign_services()
     service = campaign_service(svc, cfg)
     when = _parse_local(at, cfg.timezone) if at else None
     try:
@@ -132,8 +109,8 @@ def schedule(campaign_id: int | None, at: str | None, from_calendar: bool, days:
     from bot.bootstrap.campaigns import campaign_service
     from bot.campaigns.service import CampaignError
 
-    cfg = _config()
-    service = campaign_service(_services(), cfg)
+    cfg = campaign_config()
+    service = campaign_service(campaign_services(), cfg)
     if from_calendar:
         first = date.fromisoformat(start) if start else datetime.now(ZoneInfo(cfg.timezone)).date()
         made = service.schedule_calendar(first, first + timedelta(days=days))
@@ -158,8 +135,8 @@ def list_campaigns(limit: int) -> None:
     """Campaigns, latest first."""
     from bot.bootstrap.campaigns import campaign_service
 
-    cfg = _config()
-    for c in campaign_service(_services(), cfg).list(limit):
+    cfg = campaign_config()
+    for c in campaign_service(campaign_services(), cfg).list(limit):
         click.echo(f"{c.id:>5}  {c.status:<9} {_local(c.scheduled_at, cfg.timezone)}  {c.planned:>7}  "
                    f"{c.piece:<26} {c.wechat_path:<9} {','.join(c.audiences) or 'all'} {','.join(c.counties)}"
                    + (f"  ({c.failure})" if c.failure else ""))
@@ -173,7 +150,7 @@ def stats(campaign_id: int, as_json: bool) -> None:
     from bot.campaigns.stats import campaign_stats, format_stats
     from bot.store.subscribers import AUDIENCES
 
-    svc = _services()
+    svc = campaign_services()
     result = campaign_stats(svc.sessions, campaign_id)
     if result is None:
         raise click.ClickException(f"no campaign {campaign_id}")
@@ -190,64 +167,9 @@ def cancel(campaign_id: int) -> None:
     """Stop a scheduled or running campaign (what was not sent yet is never sent)."""
     from bot.bootstrap.campaigns import campaign_service
 
-    if not campaign_service(_services(), _config()).cancel(campaign_id):
+    if not campaign_service(campaign_services(), campaign_config()).cancel(campaign_id):
         raise click.ClickException(f"campaign {campaign_id} is not scheduled or running")
     click.echo(f"campaign {campaign_id} cancelled")
 
 
-@campaign.command("run")
-@click.argument("campaign_id", type=int)
-def run(campaign_id: int) -> None:
-    """Start a scheduled campaign now and send it from this process until it is done."""
-    from bot import logs
-    from bot.bootstrap.campaigns import campaign_runtime, campaign_service
-    from bot.campaigns.service import CampaignError
-    from bot.campaigns.worker import run_worker
-    from bot.store.models import utcnow
-
-    svc = _services()
-    cfg = _config()
-    logs.configure(svc.settings.log_level)
-    service = campaign_service(svc, cfg)
-    current = service.get(campaign_id)
-    if current is None:
-        raise click.ClickException(f"no campaign {campaign_id}")
-    if current.status in ("scheduled", "failed"):
-        try:
-            service.reschedule(campaign_id, utcnow())
-        except CampaignError as exc:
-            raise click.ClickException(str(exc)) from exc
-    if not svc.senders:
-        reason = "no push channel is configured (FUNDGUARD_TELEGRAM_TOKEN / FUNDGUARD_WECHAT_APP_ID)"
-        service.fail(campaign_id, reason)
-        raise click.ClickException(f"campaign {campaign_id} failed and was not started: {reason}. "
-                                   f"Nothing was sent; `campaign run {campaign_id}` tries again.")
-
-    def finished(rt) -> bool:  # type: ignore[no-untyped-def]
-        c = rt.campaigns.get(campaign_id)
-        return c is None or c.status in ("done", "cancelled")
-
-    try:
-        run_worker(campaign_runtime(svc, cfg), embedded=True, until=finished)
-    except Exception as exc:
-        if service.fail(campaign_id, f"campaign run: {type(exc).__name__}: {exc}"):
-            raise click.ClickException(f"campaign {campaign_id} failed before it started ({exc})") from exc
-        raise click.ClickException(f"campaign {campaign_id} stopped ({type(exc).__name__}); it stays "
-                                   "running and `fundguard worker` or `campaign run` resumes it") from exc
-    click.echo(f"campaign {campaign_id}: {service.get(campaign_id).status}")  # type: ignore[union-attr]
-
-
-@click.command()
-@click.option("--threads", type=int, default=None, help="worker threads (default FUNDGUARD_CAMPAIGN_WORKER_THREADS)")
-def worker(threads: int | None) -> None:
-    """Run a campaign worker (Redis broker when FUNDGUARD_REDIS_URL is set, else in-process)."""
-    from bot import logs
-    from bot.bootstrap.campaigns import campaign_runtime
-    from bot.campaigns.worker import run_worker
-
-    svc = _services()
-    logs.configure(svc.settings.log_level)
-    cfg = _config()
-    if threads:
-        cfg.worker_threads = threads
-    run_worker(campaign_runtime(svc, cfg))
+campaign.add_command(run)

@@ -105,8 +105,8 @@ def open_tip(tip_id: int, code: str | None, actor: str, reveal_identity: bool, r
     """Show a tip as the console will; every opening writes an audit row."""
     from bot.staff.labels import fmt
     from bot.store.models import Tip
-    from bot.tips.casework import NotSealedHere, open_tip
     from bot.tips.keys import unlock
+    from bot.tips.opening import NotSealedHere, open_tip
     from bot.tips.sealing import SealingError
     from bot.tips.service import STATUS_LABELS
 

@@ -55,12 +55,12 @@ def wechat_sync_tags(rate: float | None) -> None:
     Batches of 50, paced; safe to stop and run again (it continues, and a second run changes nothing)."""
     from bot.bootstrap.campaigns import tag_sync
     from bot.campaigns.config import CampaignConfig
-    from bot.cli.campaign import _services
+    from bot.cli.worker import campaign_services
 
     cfg = CampaignConfig()
     if rate is not None:
         cfg.wechat_tag_rate = rate
-    services = _services()
+    services = campaign_services()
     try:
         sync = tag_sync(services, cfg)
         if sync is None:

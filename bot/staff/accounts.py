@@ -14,7 +14,7 @@ from bot.staff.credentials import check_policy, new_totp_secret, provisioning_ur
 from bot.staff.roles import ROLES, TOTP_REQUIRED
 from bot.store.console_models import StaffAccount, StaffSession
 from bot.store.models import utcnow
-from bot.tips.sealing import DraftCipher
+from bot.tips.ciphers import DraftCipher
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.store.models import RateEvent, RateGate, utcnow
+from bot.store.uow import UnitOfWork
 
 
 class RateLimiter:
@@ -71,3 +72,13 @@ class RateLimiter:
         result = self.session.execute(delete(RateEvent).where(RateEvent.created_at < cutoff))
         self.session.execute(delete(RateGate).where(RateGate.updated_at < cutoff))
         return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def admit(uow: UnitOfWork, bucket: str, key: str, limit: int, window: timedelta) -> bool:
+    """Count one use of `key` unless it already had `limit` in `window` (then nothing is written)."""
+    limiter = RateLimiter(uow.session)
+    if not limiter.allowed(bucket, key, limit, window):
+        return False
+    limiter.hit(bucket, key)
+    uow.commit()
+    return True

@@ -3,9 +3,7 @@
 - Each office has a Curve25519 keypair. The public key seals tips (sealed boxes: anyone can seal,
   only the office can open). The private key is stored encrypted under a key derived from a staff
   passphrase with Argon2id, in a small JSON document (`OfficeKeyFile`).
-- `DraftCipher` encrypts a tip draft held in conversation state under a key derived from the app secret.
-- `KeyedHasher` gives keyed, domain-separated digests (chat ids, IP addresses) for look-ups without
-  storing the values themselves.
+- The app's symmetric secrets (drafts, chat ids, keyed digests) are in `bot.tips.ciphers`.
 """
 
 from __future__ import annotations
@@ -233,52 +231,3 @@ def seal_for(recipients: dict[str, str], obj: Any) -> dict[str, bytes]:
         raise ValueError("no recipients to seal for")
     payload = _dumps(obj)
     return {code: seal(public_key, payload) for code, public_key in recipients.items()}
-
-
-# ---- drafts and keyed hashes -------------------------------------------------------------------
-
-
-class DraftCipher:
-    """Symmetric encryption of a tip draft kept in conversation state, keyed from the app secret."""
-
-    def __init__(self, secret: bytes) -> None:
-        key = _blake2b(b"tip-draft-v1", key=_master_key(secret), person=b"fg-draft-cipher")
-        self._box = nacl.secret.SecretBox(key)
-
-    def encrypt_json(self, obj: Any) -> str:
-        return b64e(bytes(self._box.encrypt(_dumps(obj))))
-
-    def decrypt_json(self, token: str) -> Any:
-        try:
-            plaintext = self._box.decrypt(b64d(token))
-        except (ValueError, nacl.exceptions.CryptoError) as exc:
-            raise TamperedOrWrongKey("the draft was altered or encrypted under another secret") from exc
-        return json.loads(plaintext.decode("utf-8"))
-
-    def __repr__(self) -> str:
-        return "DraftCipher(<secret>)"
-
-
-class KeyedHasher:
-    """Keyed BLAKE2b, one derived key per kind ("chat", "ip", ...): stable, hex, not reversible."""
-
-    def __init__(self, secret: bytes) -> None:
-        self._master = _master_key(secret)
-        self._subkeys: dict[str, bytes] = {}
-
-    def _subkey(self, kind: str) -> bytes:
-        if not kind:
-            raise ValueError("a digest needs a kind")
-        if kind not in self._subkeys:
-            self._subkeys[kind] = _blake2b(kind.encode("utf-8"), key=self._master, person=b"fg-hash-kind")
-        return self._subkeys[kind]
-
-    def digest(self, kind: str, value: str) -> str:
-        return _blake2b(value.encode("utf-8"), key=self._subkey(kind), person=b"fg-hash-value").hex()
-
-    def matches(self, kind: str, value: str, digest: str) -> bool:
-        """Constant-time check of a value against a stored digest."""
-        return hmac.compare_digest(self.digest(kind, value), digest)
-
-    def __repr__(self) -> str:
-        return "KeyedHasher(<secret>)"

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from bot import metrics
 from bot.offices import OfficeDirectory
 from bot.store.models import Tip, TipEvent, TipSeal, utcnow
+from bot.tips.ciphers import DraftCipher
 from bot.tips.extract import Categories, is_urgent
 from bot.tips.keys import NoOfficeKey, public_keys
 from bot.tips.notify import Notifier, TipNotice
 from bot.tips.receipts import ReceiptHasher, format_receipt, new_receipt
-from bot.tips.sealing import DraftCipher, fingerprint, seal_json
+from bot.tips.sealing import fingerprint, seal_json
 
 log = logging.getLogger(__name__)
 

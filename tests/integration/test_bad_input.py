@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Iterator
 
@@ -281,8 +282,12 @@ def test_wechat_odd_but_well_formed_messages_are_answered(open_wechat, sqlite_ur
     wx, _, _ = open_wechat(sqlite_url, mode="plain")
     for body in (wx.xml(USER, "text", Content="").encode(),
                  wx.xml(USER, "text", MsgId="1").encode().replace(b"</xml>", b"<Content><a>1</a></Content></xml>"),
-                 wx.xml(USER, "nonsense").encode(), wx.xml(USER, "event", Event="").encode()):
-        assert_no_crash(post_wechat(wx, body))
+                 wx.xml(USER, "nonsense").encode()):
+        response = post_wechat(wx, body)
+        assert_no_crash(response)
+        answer = wx.reply(response)  # a passive text reply from the account, not a bare `success`
+        assert answer and answer.strip(), response.text
+    assert_4xx(post_wechat(wx, wx.xml(USER, "event", Event="").encode()), 400)  # an event that names none
 
 
 def _sealed(wx: WeChatPusher, encrypt: str, params: dict[str, str] | None = None) -> tuple[dict[str, str], bytes]:
@@ -398,19 +403,31 @@ def test_telegram_refuses_what_is_not_an_update(bot, name):  # noqa: F811
     assert_4xx(post_telegram(client, body), status)
 
 
-@pytest.mark.parametrize("update", [
-    {"update_id": 900001},  # an update with nothing in it
-    {"update_id": 900002, "some_future_field": {"x": 1}},
-    {"update_id": 10**30, "message": None},
-    json.loads(_update(text=12345)),  # wrong type inside: handled (or logged), not a crash
-    json.loads(_update(text=None)),
-    json.loads(_update(brand_new_field=[1, 2, 3])),
-    json.loads(_update(text="\u0000" * 10)),
-])
-def test_telegram_odd_updates_do_not_crash(bot_any_db, update):  # noqa: F811
+ODD_UPDATES = {  # what each deserves: an answer in the chat, silence (nothing to answer), or a 422
+    "nothing in it": ({"update_id": 900001}, "silent"),
+    "a future field": ({"update_id": 900002, "some_future_field": {"x": 1}}, "silent"),
+    "message null": ({"update_id": 10**30, "message": None}, "refused"),
+    "text as number": (json.loads(_update(text=12345)), "refused"),
+    "text null": (json.loads(_update(text=None)), "silent"),  # a message with nothing to read
+    "a new field in the message": (json.loads(_update(brand_new_field=[1, 2, 3])), "answered"),
+    "NUL characters": (json.loads(_update(text="\u0000" * 10)), "answered"),
+}
+
+
+@pytest.mark.parametrize("name", list(ODD_UPDATES))
+def test_telegram_odd_updates_do_not_crash(bot_any_db, tg, caplog, name):  # noqa: F811
     client, _ = bot_any_db  # SQLite and PostgreSQL (which refuses NUL in text)
-    assert_no_crash(post_telegram(client, json.dumps(update).encode()))
-    assert client.app.state.telegram.handler.failures == 0  # refused, or handled: the handler never raised
+    update, deserves = ODD_UPDATES[name]
+    tg.reset()
+    with caplog.at_level(logging.WARNING):
+        response = post_telegram(client, json.dumps(update).encode())
+    assert_no_crash(response)
+    assert response.status_code == (422 if deserves == "refused" else 200), response.text
+    chat = update.get("message", {}) and update["message"]["chat"]["id"]
+    answers = [c for c in tg.calls("sendMessage") if chat and str(c.params["chat_id"]) == str(chat)]
+    assert (len(answers) > 0) == (deserves == "answered"), [c.params for c in tg.calls("sendMessage")]
+    failed = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failed == [] and client.app.state.telegram.handler.failures == 0  # the handler never raised
 
 
 def test_telegram_refuses_a_huge_body(bot):  # noqa: F811

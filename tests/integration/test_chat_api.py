@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store.models import Conversation, Subscriber
+from bot.tips.ciphers import CHAT_IDS, use_cipher
 
 FIELDS = {"replies", "topic", "intent", "confidence", "red_flags", "expects", "receipt", "basis"}  # basis: an extension
 
@@ -102,7 +103,7 @@ def test_subscribe_flow_stores_group_and_county_without_the_chat_id(client, serv
         sub = uow.session.scalars(select(Subscriber)).one()
         assert (sub.audience, sub.county, sub.opted_in) == ("elderly", "shiquan", True)
         assert "sub-user-7" not in sub.sealed_chat_id and "sub-user-7" not in sub.key
-        assert services.drafts.decrypt_json(sub.sealed_chat_id) == "sub-user-7"
+        assert use_cipher(services.settings.secret_key, CHAT_IDS).decrypt_json(sub.sealed_chat_id) == "sub-user-7"
     assert say(client, "sub-user-7", "退订")["topic"] == "unsubscribe"
     with services.uow() as uow:
         assert uow.session.scalars(select(Subscriber)).one().opted_in is False

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.messages import Inbound
 from bot.store.models import Conversation, RateEvent, Subscriber, TipSeal
+from bot.tips.ciphers import CHAT_IDS, use_cipher
 from bot.tips.flow import PROMPTS
 from bot.tips.keys import DEV_PASSPHRASE, unlock
 from tests.conftest import free_port
@@ -97,7 +98,8 @@ def test_start_welcomes_and_offers_subscription_then_buttons_subscribe(bot, tg):
     with svc.uow() as uow:
         sub = uow.session.scalars(select(Subscriber)).one()
         assert (sub.channel, sub.audience, sub.opted_in) == ("telegram", "elderly", True)
-        assert str(CHAT) not in sub.sealed_chat_id and svc.drafts.decrypt_json(sub.sealed_chat_id) == str(CHAT)
+        chat_ids = use_cipher(svc.settings.secret_key, CHAT_IDS)
+        assert str(CHAT) not in sub.sealed_chat_id and chat_ids.decrypt_json(sub.sealed_chat_id) == str(CHAT)
     send(client, u.command("/start"))
     assert "欢迎回来" in tg.texts(CHAT)[-2]
     send(client, u.command("/unsubscribe"))

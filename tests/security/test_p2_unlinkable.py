@@ -13,9 +13,9 @@ from sqlalchemy import inspect, select, text, update
 from bot.bootstrap import subkey
 from bot.messages import Inbound
 from bot.store.models import Conversation, RateEvent, Subscriber, Tip, utcnow
+from bot.tips.ciphers import CHAT_IDS, DraftCipher, KeyedHasher, use_cipher
 from bot.tips.drafts import purge_stale_drafts
-from bot.tips.sealing import DraftCipher, KeyedHasher
-from webhook.app import purge_drafts
+from bot.tips.retention import purge_drafts
 
 TIPSTER = "424242"
 NAME_PHONE = "王五 13700001111"
@@ -53,13 +53,13 @@ def test_a_dump_plus_the_secret_cannot_join_a_tip_to_its_chat_or_subscriber(serv
     _file(svc, TIPSTER)
     # The attacker's view: every identity the subscribers table reveals, and every keyed hash of it.
     secret = svc.settings.secret_key
-    drafts, hasher = DraftCipher(subkey(secret, "draft")), KeyedHasher(subkey(secret, "keyed-hash"))
+    hasher = KeyedHasher(subkey(secret, "keyed-hash"))
     with svc.uow() as uow:
         subs = [(s.key, s.sealed_chat_id) for s in uow.session.scalars(select(Subscriber))]
         conversations = [c.key for c in uow.session.scalars(select(Conversation))]
         tip_id, handle = uow.session.execute(select(Tip.id, Tip.handle)).one()
         hour_events = [e.created_at for e in uow.session.scalars(select(RateEvent).where(RateEvent.bucket == "tip"))]
-    chat_ids = {str(drafts.decrypt_json(sealed)) for _, sealed in subs}
+    chat_ids = {str(use_cipher(secret, CHAT_IDS).decrypt_json(sealed)) for _, sealed in subs}
     assert TIPSTER in chat_ids  # the subscriber's chat id is readable with the secret (pushes need it)
     linkable = {k for k, _ in subs} | set(conversations) | chat_ids
     for chat in chat_ids:

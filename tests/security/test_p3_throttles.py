@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from bot.staff.auth import PER_ACCOUNT
+from bot.staff.officedesk import UNLOCK_LIMIT
 from bot.store.models import AuditEntry
 from tests.integration.test_console_security import add_staff, console, csrf_of, sign_in, totp  # noqa: F401
-from webhook.console.routes_auth import UNLOCK_LIMIT
 
 
 def _burst(n: int, attempt):  # type: ignore[no-untyped-def]

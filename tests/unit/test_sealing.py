@@ -9,10 +9,9 @@ import re
 import pytest
 
 from bot.tips import receipts, sealing
+from bot.tips.ciphers import DraftCipher, KeyedHasher
 from bot.tips.receipts import ReceiptHasher, canonical_receipt, format_receipt, new_receipt
 from bot.tips.sealing import (
-    DraftCipher,
-    KeyedHasher,
     OfficeKeyFile,
     TamperedOrWrongKey,
     WrongPassphrase,

@@ -1,8 +1,9 @@
 """What every console request shares: the per-app state, the signed-in person, rendering, errors.
 
 `ConsoleRoute` wraps every console endpoint: it checks the CSRF token of every POST before the
-endpoint runs, turns console errors into HTML pages (or a redirect to the sign-in page), and adds
-the console's security headers.
+endpoint runs, turns console errors (and the use cases' refusals) into HTML pages (or a redirect to
+the sign-in page), and adds the console's security headers. The use cases are in bot/staff/*desk.py:
+nothing here or in the routes reads or writes the database itself.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy.orm import Session
 
 from bot.bootstrap import Services
 from bot.staff import roles
+from bot.staff.desk import Desk, DeskError, open_desk
 from bot.staff.kit import StaffKit
 from bot.staff.labels import fmt, zone_label
 from bot.staff.sessions import Current, KeyRing
@@ -50,9 +51,9 @@ class NeedLogin(Exception):
     """No live session: go to the sign-in page."""
 
 
-NOT_FOUND = "没有这条线索，或您无权查看。"
 BAD_REQUEST = "没有这个页面，或提交的内容不对（比如太长）。"
 MAX_FLASHES = 1000
+REFUSALS = {"missing": 404, "forbidden": 403, "invalid": 400}  # DeskError kinds as HTTP statuses
 
 
 @dataclass
@@ -79,29 +80,20 @@ def state(request: Request) -> ConsoleState:
 
 @dataclass
 class Ctx:
-    """The signed-in person of one request, with a database session for the request."""
+    """The signed-in person of one request, and their desk (the unit of work of the request)."""
 
     request: Request
     services: Services
     st: ConsoleState
-    session: Session
-    current: Current
+    desk: Desk
+
+    @property
+    def current(self) -> Current:
+        return self.desk.current
 
     @property
     def staff(self) -> StaffAccount:
-        return self.current.account
-
-    @property
-    def actor(self) -> str:
-        return self.staff.username
-
-    @property
-    def city(self) -> str:
-        return self.st.kit.city_code
-
-    @property
-    def scope(self) -> frozenset[str] | None:
-        return roles.visible_offices(self.staff, self.city)
+        return self.desk.staff
 
     def key(self) -> UnlockedOfficeKey | None:
         return self.st.keyring.get(self.current.session_id, self.staff.office_code)
@@ -113,13 +105,13 @@ class Ctx:
             self.st.queue_seen.clear()
         self.st.flashes.setdefault(self.current.session_id, []).append((level, message))
 
-    def people(self) -> dict[str, str]:
-        """Usernames to the names people know each other by (staff of every office: names are not secret)."""
-        return {a.username: a.display_name for a in self.st.kit.directory.list(self.session)}
+    def queue_seen(self) -> set[int]:
+        """The tips whose subject the queue has shown in this session (audited once per session)."""
+        return self.st.queue_seen.setdefault(self.current.session_id, set())
 
     def render(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         flashes = self.st.flashes.pop(self.current.session_id, [])
-        names = self.people()
+        names = self.desk.people()
 
         def person(username: str | None) -> str:
             """张三（zhang）; 系统 for the system; a CLI user as 命令行：name."""
@@ -131,7 +123,7 @@ class Ctx:
 
         html = self.st.env.get_template(name).render(
             ctx=self, staff=self.staff, csrf=self.current.csrf, labels=self.st.kit.labels, flashes=flashes,
-            unlocked=self.key() is not None, city=self.city, person=person, **values)
+            unlocked=self.key() is not None, city=self.desk.city, person=person, **values)
         return HTMLResponse(html, status)
 
 
@@ -144,16 +136,10 @@ def console(request: Request) -> Iterator[Ctx]:
     st = state(request)
     services = services_of(request)
     with services.uow() as uow:
-        current = st.kit.sessions.resolve(uow.session, request.cookies.get(COOKIE))
-        uow.commit()
-        if current is None:
-            token = request.cookies.get(COOKIE)
-            if token:
-                st.keyring.drop(st.kit.sessions.session_id(token))
+        desk = open_desk(uow, st.kit, services.settings, st.keyring, request.cookies.get(COOKIE))
+        if desk is None:
             raise NeedLogin()
-        live = st.kit.sessions.live_ids(uow.session, st.keyring.session_ids())
-        st.keyring.keep_only(live)
-        yield Ctx(request, services, st, uow.session, current)
+        yield Ctx(request, services, st, desk)
 
 
 Console = Depends(console)
@@ -235,6 +221,8 @@ class ConsoleRoute(APIRoute):
                 response = RedirectResponse(f"{PATH}/login?next={target}", 303)
             except ConsoleError as exc:
                 response = render_public(request, "error.html", exc.status, message=exc.message)
+            except DeskError as exc:
+                response = render_public(request, "error.html", REFUSALS.get(exc.kind, 400), message=exc.message)
             except RequestValidationError:
                 status = 404 if request.method == "GET" else 400
                 response = render_public(request, "error.html", status, message=BAD_REQUEST)

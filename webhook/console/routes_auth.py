@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from bot.staff import officedesk
 from bot.staff.auth import THROTTLED
-from bot.store.models import AuditEntry, Office
-from bot.store.ratelimit import RateLimiter
-from bot.tips.keys import NoOfficeKey, unlock
-from bot.tips.sealing import SealingError
 from webhook.console.context import (
     COOKIE,
     HERE,
@@ -32,7 +28,6 @@ from webhook.console.context import (
 
 router = APIRouter(prefix=PATH, route_class=ConsoleRoute, include_in_schema=False)
 STATIC = {"console.css": "text/css", "console.js": "text/javascript", "favicon.svg": "image/svg+xml"}
-UNLOCK_LIMIT, UNLOCK_WINDOW = 5, timedelta(minutes=15)
 
 
 def _cookie(response: Response, name: str, value: str) -> None:
@@ -62,9 +57,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
     st, services = state(request), services_of(request)
     address = request.client.host if request.client else None
     with services.uow() as uow:
-        result = st.kit.auth.login(uow.session, username, password, code, address)
-        token = st.kit.sessions.create(uow.session, result.account) if result.account else None
-        uow.commit()
+        result, token = officedesk.sign_in(uow, st.kit, username, password, code, address)
     if token is None:
         return _login_page(request, 429 if result.error == THROTTLED else 401, error=result.error, next_url=next)
     response = RedirectResponse(safe_next(next), 303)
@@ -78,17 +71,15 @@ def logout(ctx: Ctx = Console) -> Response:
     """Sign out: the session ends and its unlocked key is dropped."""
     ctx.st.keyring.drop(ctx.current.session_id)
     ctx.st.flashes.pop(ctx.current.session_id, None)
-    ctx.st.kit.sessions.end(ctx.session, ctx.current.session_id)
-    ctx.session.add(AuditEntry(actor=ctx.actor, action="logout"))
-    ctx.session.commit()
+    officedesk.sign_out(ctx.desk)
     response = RedirectResponse(f"{PATH}/login", 303)
     response.delete_cookie(COOKIE, path=PATH, secure=True, httponly=True, samesite="strict")
     return response
 
 
 def _key_page(ctx: Ctx, status: int = 200, error: str | None = None, next_url: str = "") -> HTMLResponse:
-    office = ctx.session.get(Office, ctx.staff.office_code)
-    return ctx.render("key.html", status, error=error, office_row=office, next_url=safe_next(next_url),
+    return ctx.render("key.html", status, error=error, office_row=officedesk.office_row(ctx.desk),
+                      next_url=safe_next(next_url),
                       office=ctx.st.kit.labels.offices.get(ctx.staff.office_code))
 
 
@@ -96,28 +87,6 @@ def _key_page(ctx: Ctx, status: int = 200, error: str | None = None, next_url: s
 def key_form(ctx: Ctx = Console, next: str = "") -> HTMLResponse:  # noqa: A002
     """Unlock the office key for this session."""
     return _key_page(ctx, next_url=next)
-
-
-def _try_unlock(ctx: Ctx, passphrase: str):  # type: ignore[no-untyped-def]
-    """The office key, or (status, message). The attempt is reserved and committed before Argon2 runs."""
-    limiter = RateLimiter(ctx.session)
-    bucket_key = ctx.services.hasher.digest("staff-unlock", str(ctx.staff.id))
-    if not limiter.reserve("staff_unlock", bucket_key, UNLOCK_LIMIT, UNLOCK_WINDOW):
-        ctx.session.commit()
-        return 429, "解锁失败次数太多，请15分钟后再试。"
-    ctx.session.commit()  # the attempt counts before the slow part; the gate is free again
-    try:
-        key = unlock(ctx.session, ctx.staff.office_code, passphrase)
-    except NoOfficeKey:
-        limiter.release("staff_unlock", bucket_key)
-        ctx.session.commit()
-        return 409, "本单位还没有密钥，请管理员运行 fundguard office keygen。"
-    except SealingError:
-        ctx.session.add(AuditEntry(actor=ctx.actor, action="key_unlock_failed"))
-        ctx.session.commit()
-        return 401, "口令不对，密钥没有解锁。"
-    limiter.release("staff_unlock", bucket_key)
-    return key
 
 
 @router.post("/key")
@@ -128,15 +97,14 @@ def key_unlock(ctx: Ctx = Console, passphrase: Annotated[str, Form(max_length=10
     if not ctx.st.keyring.begin_unlock(sid):
         return _key_page(ctx, 429, "上一次解锁还在进行，请稍候再试。", next)
     try:
-        outcome = _try_unlock(ctx, passphrase)
+        outcome = officedesk.try_unlock(ctx.desk, passphrase, ctx.services.hasher.digest)
     finally:
         ctx.st.keyring.end_unlock(sid)
     if isinstance(outcome, tuple):
         return _key_page(ctx, outcome[0], outcome[1], next)
     key = outcome
     ctx.st.keyring.put(ctx.current.session_id, ctx.staff.office_code, key)
-    ctx.session.add(AuditEntry(actor=ctx.actor, action="key_unlock"))
-    ctx.session.commit()
+    ctx.desk.audited("key_unlock")
     ctx.flash("密钥已解锁：仅在本次登录期间有效，退出或30分钟无操作后自动失效。")
     return RedirectResponse(safe_next(next), 303)
 
@@ -145,8 +113,7 @@ def key_unlock(ctx: Ctx = Console, passphrase: Annotated[str, Form(max_length=10
 def key_lock(ctx: Ctx = Console) -> Response:
     """Forget the unlocked key now."""
     ctx.st.keyring.drop(ctx.current.session_id)
-    ctx.session.add(AuditEntry(actor=ctx.actor, action="key_lock"))
-    ctx.session.commit()
+    ctx.desk.audited("key_lock")
     ctx.flash("密钥已锁定。")
     return RedirectResponse(f"{PATH}/", 303)
 

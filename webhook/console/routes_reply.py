@@ -15,45 +15,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from bot.messages import Outbound
-from bot.store.models import AuditEntry, TipEvent
-from bot.tips import casework
+from bot.staff import tipdesk
 from webhook.console.context import PATH, Console, ConsoleRoute, Ctx
-from webhook.console.routes_tips import TipId, _workable
+from webhook.console.routes_tips import TipId
 
 router = APIRouter(prefix=PATH, route_class=ConsoleRoute, include_in_schema=False)
 log = logging.getLogger(__name__)
 PREFIX = "处非办给您的留言："
 
 
-def _record(ctx: Ctx, tip_id: int, text: str) -> tuple[int, tuple[str, str] | None] | str:
-    """Store the reply; return (event id, push target) or an error message."""
-    tip = _workable(ctx, tip_id)
-    try:
-        event = casework.reply(ctx.session, ctx.services.tips, tip, text, ctx.actor)
-    except casework.CaseError as exc:
-        ctx.session.rollback()
-        return str(exc)
-    target = None
-    key = ctx.key()
-    if key is not None and tip.channel in ctx.services.senders:
-        target = casework.relay_target(ctx.session, tip, key, ctx.staff.office_code)
-    ctx.session.commit()
-    return event.id, target
-
-
-def _delivered(ctx: Ctx, event_id: int, tip_id: int) -> None:
-    event = ctx.session.get(TipEvent, event_id)
-    if event is not None:
-        event.delivered = True
-        ctx.session.add(AuditEntry(actor=ctx.actor, action="reply_pushed", tip_id=tip_id))
-        ctx.session.commit()
-
-
 @router.post("/tips/{tip_id}/reply")
 async def reply(tip_id: TipId, ctx: Ctx = Console, text: Annotated[str, Form(max_length=4000)] = "") -> Response:
     """Send a message to the tipster: pushed to their chat where possible, else shown at the receipt check."""
     back = RedirectResponse(f"{PATH}/tips/{tip_id}", 303)
-    outcome = await run_in_threadpool(_record, ctx, tip_id, text)
+    senders = ctx.services.senders
+    outcome = await run_in_threadpool(tipdesk.record_reply, ctx.desk, ctx.services.tips, tip_id, text, senders)
     if isinstance(outcome, str):
         ctx.flash(outcome, "error")
         return back
@@ -61,12 +37,12 @@ async def reply(tip_id: TipId, ctx: Ctx = Console, text: Annotated[str, Form(max
     if target is not None:
         channel, chat_id = target
         try:
-            result = await ctx.services.senders[channel].send(chat_id, [Outbound(text=PREFIX + text.strip())])
+            result = await senders[channel].send(chat_id, [Outbound(text=PREFIX + text.strip())])
         except Exception as exc:  # the reply stays queued for the receipt check
             log.warning("reply push failed", extra={"tip_id": tip_id, "error_type": type(exc).__name__})
             result = None
         if result is not None and result.ok:
-            await run_in_threadpool(_delivered, ctx, event_id, tip_id)
+            await run_in_threadpool(tipdesk.reply_delivered, ctx.desk, event_id, tip_id)
             ctx.flash("回复已发送到举报人的对话。")
             return back
     ctx.flash("回复已保存：举报人下次用回执码查询时会看到。")

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, or_, select
 
-from bot.staff import reports, roles, stats
+from bot.staff import auditlog, reports, roles
 from bot.staff.labels import local
-from bot.store.console_models import StaffAccount
-from bot.store.models import AuditEntry, Tip, utcnow
-from bot.textnorm import ascii_digits
-from bot.tips import casework
+from bot.store.models import utcnow
 from webhook.console import charts
 from webhook.console.context import PATH, Console, ConsoleError, ConsoleRoute, Ctx
 
 router = APIRouter(prefix=PATH, route_class=ConsoleRoute, include_in_schema=False)
 TYPES = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-AUDIT_PAGE = 100
 
 
 def _this_month() -> date:
@@ -49,17 +44,6 @@ def reports_page(ctx: Ctx = Console) -> HTMLResponse:
     return ctx.render("reports.html", month=_this_month().strftime("%Y-%m"))
 
 
-def _reader(ctx: Ctx, why: str) -> reports.Reader:
-    key = ctx.key()
-
-    def read(tip: Tip) -> dict[str, Any] | None:
-        if key is None:
-            return None
-        return casework.read_content(ctx.session, tip, key, ctx.staff.office_code, ctx.actor, why)
-
-    return read
-
-
 def _download(report: reports.Report, kind: str, filename: str) -> Response:
     body = reports.to_csv(report) if kind == "csv" else reports.to_xlsx(report)
     disposition = f"attachment; filename=\"{filename}.{kind}\"; filename*=UTF-8''{quote(filename)}.{kind}"
@@ -74,9 +58,7 @@ def monthly(ctx: Ctx = Console, month: Annotated[str, Form(max_length=7)] = "",
     first = _month(month)
     if first is None or kind not in TYPES:
         raise ConsoleError(400, "请选择月份（YYYY-MM）和格式（CSV 或 XLSX）。")
-    report = reports.monthly(ctx.session, ctx.st.kit.labels, ctx.scope, first, _reader(ctx, "月报导出"))
-    ctx.session.add(AuditEntry(actor=ctx.actor, action="export_monthly", reason=f"{first:%Y-%m} {kind}"))
-    ctx.session.commit()
+    report = auditlog.monthly(ctx.desk, first, kind)
     return _download(report, kind, f"fundguard-monthly-{ctx.staff.office_code}-{first:%Y-%m}")
 
 
@@ -86,9 +68,7 @@ def ledger(ctx: Ctx = Console, kind: Annotated[str, Form(max_length=4)] = "csv")
     _exporter(ctx)
     if kind not in TYPES:
         raise ConsoleError(400, "格式只能是 CSV 或 XLSX。")
-    report = reports.ledger(ctx.session, ctx.st.kit.labels, ctx.scope, _reader(ctx, "风险台账导出"))
-    ctx.session.add(AuditEntry(actor=ctx.actor, action="export_ledger", reason=kind))
-    ctx.session.commit()
+    report = auditlog.ledger(ctx.desk, kind)
     return _download(report, kind, f"fundguard-ledger-{ctx.staff.office_code}-{local(utcnow()):%Y%m%d}")
 
 
@@ -98,36 +78,21 @@ def audit_page(request: Request, ctx: Ctx = Console) -> HTMLResponse:
     if not roles.can_read_audit(ctx.staff):
         raise ConsoleError(403, "只有负责人可以查看审计日志。")
     q = request.query_params
-    query = select(AuditEntry)
-    if ctx.scope is not None:
-        tips = select(Tip.id).where(Tip.office_code.in_(ctx.scope))
-        people = select(StaffAccount.username).where(StaffAccount.office_code.in_(ctx.scope))
-        query = query.where(or_(AuditEntry.tip_id.in_(tips), AuditEntry.actor.in_(people)))
     action, actor, tip_id = q.get("action", "")[:32], q.get("actor", "")[:64], q.get("tip", "")
-    if action:
-        query = query.where(AuditEntry.action == action)
-    if actor:  # a username, or the name people know each other by
-        by_name = {name: user for user, name in ctx.people().items()}
-        query = query.where(AuditEntry.actor == by_name.get(actor, actor))
-    if ascii_digits(tip_id) and len(tip_id) < 10:
-        query = query.where(AuditEntry.tip_id == int(tip_id))
-    total = ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     try:
         page_no = max(1, min(10_000, int(q.get("page", "1"))))
     except ValueError:
         page_no = 1
-    rows = ctx.session.scalars(query.order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)
-                               .offset((page_no - 1) * AUDIT_PAGE)).all()
-    return ctx.render("audit.html", rows=rows, total=total, page=page_no, pages=max(1, -(-total // AUDIT_PAGE)),
+    found = auditlog.audit_page(ctx.desk, action, actor, tip_id, page_no)
+    return ctx.render("audit.html", rows=found.rows, total=found.total, page=page_no, pages=found.pages,
                       action=action, actor=actor, tip=tip_id, query={k: v for k, v in q.items() if k != "page"})
 
 
 @router.get("/dashboard")
 def dashboard(ctx: Ctx = Console) -> HTMLResponse:
     """Charts drawn on the server as SVG: tips per week by category and county, urgency, first action."""
-    board = stats.dashboard(ctx.session, ctx.st.kit.labels, ctx.scope)
+    board, reach = auditlog.dashboard(ctx.desk)
     weeks = [f"{m:%m/%d}" for m in board.weeks]
-    reach = stats.campaign_reach(ctx.session, ctx.scope, board.weeks[0])
     return ctx.render(
         "dashboard.html", board=board,
         by_category=charts.stacked_bars(weeks, board.by_category, "按类别：每周新线索"),
