@@ -111,6 +111,12 @@ class StateRepository:
                 secret = sealed
         return State(row.flow, row.step, dict(row.data or {}), secret, case)
 
+    @staticmethod
+    def flow_of(session: Session, key: str) -> str | None:
+        """The flow a conversation is in, as stored (nothing unsealed)."""
+        row = session.get(Conversation, key)
+        return row.flow if row is not None else None
+
     def save(self, session: Session, key: str, state: State) -> None:
         row = session.get(Conversation, key)
         if row is None:
