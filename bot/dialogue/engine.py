@@ -1,9 +1,11 @@
-"""The conversation engine: parse → route → handler. Knows no web framework and no chat SDK."""
+"""The conversation engine: parse → route → handler. Knows no web framework and no chat SDK.
+
+Which flow a message opens or belongs to, and what is private, comes from one table: bot.dialogue.flows.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,38 +13,29 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from bot import metrics
-from bot.dialogue.context import Ctx, is_cancel, is_unsubscribe, turn
-from bot.dialogue.pause import TipPause
+from bot.dialogue.answers import Answers
+from bot.dialogue.context import Ctx, is_unsubscribe, turn
+from bot.dialogue.flowrun import FlowRunner
+from bot.dialogue.flows import OPEN_IN_GROUP, keeps_images, opened_by_words, spec
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import State, StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
+from bot.dialogue.tipwords import asks_about_reporting
 from bot.dialogue.turns import KeyedLocks
 from bot.dialogue.verdict import VerdictHandler
 from bot.knowledge import MORE_WORDS, KnowledgeBase
-from bot.messages import PUSH_CHANNELS, Button, Inbound, Outbound, Turn
+from bot.messages import PUSH_CHANNELS, Inbound, Outbound, Turn
 from bot.offices import OfficeDirectory
 from bot.store.subscribers import SubscriberRepository
 from bot.store.uow import UnitOfWork
 from bot.textnorm import normalise
-from nlu.base import NLUParser, Parse
+from nlu.base import NLUParser
 
 log = logging.getLogger(__name__)
 EXPIRED = "您上次没填完的举报，放了太久没动，为了安全已经删除了。想举报的话可以重新开始。"
 MAX_TEXT = 2000
-PRIVATE_FLOWS = frozenset({"tip", "status"})
-TIP_REQUEST = re.compile(r"^(我|俺|咱)?(要|想|想要|需要)(实名|匿名)?(举报|检举|揭发|告发|反映)")
-# 举报他们 / 举报石泉县鑫盛合作社…: a bare 举报 opens a tip too, unless it asks about reporting (举报有奖励吗)
-TIP_BARE = re.compile(
-    r"^(我|俺|咱)?(实名|匿名)?(举报|检举|揭发|告发)(?!电话|热线|方式|方法|渠道|途径|流程|程序|步骤|须知|指南|奖|有|会|能|可以|要|需要|怎么|咋|的|了|过)"
-)
-_ASKS = re.compile(
-    r"[?？]|吗|么|嘛|怎么|咋|如何|什么|啥|多少|哪|能不能|可不可以|有没有|会不会|是不是|[不没]$|奖励|奖金|泄露|保密|身份|电话"
-)
-# 能帮我举报不 / 帮我举报一下: asking the bot to take the tip
-TIP_HELP = re.compile(
-    r"^(你)?(能|可以|可不可以|能不能)?(帮我|帮忙|替我|给我|帮俺|替俺)(去)?(举报|反映|检举)(一下|他们|这家|这个)?"
-    r"(吗|不|呗|吧|啊)?[?？!！。.]*$"
-)
+# intents after which a message is not a case to judge (a receipt query, a subscription)
+_NO_VERDICT = frozenset({"report_status", "subscribe", "unsubscribe", "greet", "thanks_bye"})
 
 
 class Flow(Protocol):
@@ -84,7 +77,7 @@ class Engine:
         self._states = states
         self._risk = riskcheck
         self._verdict = verdict
-        self._offices = offices  # the directory: a county's office named in a question about reporting
+        self._answers = Answers(knowledge, offices)
         self._flows: dict[str, Any] = {"subscribe": subscribe, "riskcheck": riskcheck, **(flows or {})}
         self._threshold = threshold
         self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
@@ -95,10 +88,21 @@ class Engine:
         self._buttons = knowledge.button_map()
         for tid, t in knowledge.topics.items():
             self._buttons.setdefault(t.title, tid)
-        self._pause = TipPause(self._buttons, self._answer_pending, self._resume_tip)
+        self._run = FlowRunner(self._flows, self._answers, self._buttons)
 
     def conversation_key(self, msg: Inbound) -> str:
         return self._keyer("chat", f"{msg.channel}:{msg.user}")
+
+    def open_flow(self, msg: Inbound) -> str | None:
+        """The flow this person's conversation is in (for a channel's commands), or None."""
+        with self._uow() as uow:
+            return self._states.flow_of(uow.session, self.conversation_key(msg))
+
+    def unsubscribe(self, msg: Inbound) -> None:
+        """Stop every push to this person at once (a channel's own event: they unfollowed the account)."""
+        with self._uow() as uow:
+            SubscriberRepository(uow.session).unsubscribe(self.conversation_key(msg))
+            uow.commit()
 
     def handle(self, msg: Inbound) -> Turn:
         """One turn, synchronous (database, NLU, Argon2, OCR): async callers run it in a thread (TurnRunner)."""
@@ -131,40 +135,45 @@ class Engine:
         return result, state, ctx.after_commit
 
     def _route(self, ctx: Ctx) -> Turn:
-        state = ctx.state
-        if state.flow in PRIVATE_FLOWS and not ctx.msg.private:
+        flow = spec(ctx.state.flow)
+        if flow is not None and flow.private and not ctx.msg.private:
             # a tip or a receipt never moves on in a group: nothing typed there is taken or repeated
-            return turn("这件事请私聊我办理，群里说的内容我不会记录。", _FLOW_TOPIC[state.flow])
+            return turn(OPEN_IN_GROUP, flow.topic)
         if is_unsubscribe(ctx.norm) and not ctx.msg.forwarded:  # 退订 / TD / stop, typed: at once, in every state
-            return self._unsubscribe(ctx)
-        if ctx.msg.kind == "image" and ctx.msg.media and self.pictures and state.flow not in PRIVATE_FLOWS:
+            return self._run.unsubscribe(ctx)
+        if ctx.msg.kind == "image" and ctx.msg.media and self.pictures and not keeps_images(ctx.state.flow):
             return self._read_picture(ctx)  # in a tip or a receipt a picture stays sealed evidence
-        if state.flow == "tip" and "tip" in self._flows:
-            paused = self._pause.intercept(ctx)
-            if paused is not None:
-                return paused
-        if state.flow in self._flows:
-            keeps = getattr(self._flows[state.flow], "keeps", None)  # 不想说 at the contact step is an answer
-            if is_cancel(ctx.norm) and not (keeps is not None and keeps(ctx)):
-                return self._cancel(ctx)
-            step = self._flows[state.flow].step
-            handled = step(ctx)
-            if handled is not None:
-                return handled
-            state.leave()  # not an answer to the flow: treat it as a new message
+        stepped = self._run.step(ctx)
+        return stepped if stepped is not None else self._new_message(ctx)
+
+    def _new_message(self, ctx: Ctx) -> Turn:
         if not ctx.text and ctx.msg.kind != "image":
-            return self._answer(ctx, "bot_identity", None)
+            return self._answers.answer(ctx, "bot_identity", None)
         if ctx.msg.kind == "image":
             return turn("收到图片，但这次没能看图片上的字。想让我看看宣传内容，请把文字打出来发给我；"
                         "想举报请回复“我要举报”。", "bot_identity",
                         buttons=["我要举报", "帮我看看靠不靠谱"])
-        status = self._flows.get("status")
-        if status is not None and status.has_code(ctx.text):
-            return status.start(ctx)  # never to the NLU
-        if "tip" in self._flows and self._is_tip_request(ctx):
-            return self._flows["tip"].start(ctx)  # nor does the first message of a tip
+        flow = opened_by_words(ctx.norm, among=self._flows)
+        if flow is not None and (ctx.text not in self._buttons or self._buttons[ctx.text] in flow.topics):
+            return self._run.start_now(flow, ctx)
         if ctx.text in self._buttons:
-            return self._dispatch(ctx, self._buttons[ctx.text], None)
+            return self._run.dispatch(ctx, self._buttons[ctx.text], None)
+        about = self._about_the_case(ctx)
+        if isinstance(about, Turn):
+            return about
+        ctx = about
+        if self.links is not None:  # never reached inside a tip or a receipt: a link there is not opened
+            linked = self.links.respond(ctx.text, lambda text: self._as_forward(ctx, text))
+            if linked is not None:
+                return linked
+        if ctx.msg.forwarded or self._risk.is_pitch(ctx.text):
+            return self._risk.check(ctx, ctx.text)
+        return self._by_nlu(ctx)
+
+    def _about_the_case(self, ctx: Ctx) -> Turn | Ctx:
+        """更多, a follow-up or a correction of what they told before: its Turn; else the message to route on
+        (a correction's words in place of the message)."""
+        state = ctx.state
         if ctx.norm.strip(" .。!！~") in MORE_WORDS and state.data.get("last_topic"):
             more_case = self._verdict.more(ctx) if self._verdict is not None else None
             if more_case is not None:
@@ -172,22 +181,21 @@ class Engine:
             more = self.kb.more(state.data["last_topic"])
             if more is not None:
                 return Turn((more,), state.data["last_topic"], state.data["last_topic"], 1.0)
-        if self._verdict is not None:
-            follow = self._verdict.follow_up(ctx)
-            if follow is not None:
-                return follow
-            about = self._verdict.correction(ctx.norm)
-            if about is not None:  # 不是，我是说养老院那个: answer what they meant
-                ctx = Ctx(ctx.msg, about, about, state, ctx.session, ctx.key, ctx.after_commit)
-                hinted = self._verdict.hints.topic(about)
-                if hinted is not None and self._verdict.assess(about) is None:
-                    return self._dispatch(ctx, hinted, None)
-        if self.links is not None:  # never reached inside a tip or a receipt: a link there is not opened
-            linked = self.links.respond(ctx.text, lambda text: self._as_forward(ctx, text))
-            if linked is not None:
-                return linked
-        if ctx.msg.forwarded or self._risk.is_pitch(ctx.text):
-            return self._risk.check(ctx, ctx.text)
+        if self._verdict is None:
+            return ctx
+        follow = self._verdict.follow_up(ctx)
+        if follow is not None:
+            return follow
+        about = self._verdict.correction(ctx.norm)
+        if about is None:
+            return ctx
+        ctx = Ctx(ctx.msg, about, about, state, ctx.session, ctx.key, ctx.after_commit)  # 不是，我是说养老院那个
+        hinted = self._verdict.hints.topic(about)
+        if hinted is not None and self._verdict.assess(about) is None:
+            return self._run.dispatch(ctx, hinted, None)
+        return ctx
+
+    def _by_nlu(self, ctx: Ctx) -> Turn:
         parse = self.nlu.parse(ctx.text)
         metrics.observe_parse(parse.backend)
         if self._verdict is not None and parse.intent not in _NO_VERDICT:
@@ -198,28 +206,16 @@ class Engine:
         topic = parse.intent
         if parse.confidence < self._threshold or topic == "out_of_scope":
             hinted = self._verdict.hints.topic(ctx.norm) if self._verdict is not None else None
+            if hinted is None and asks_about_reporting(ctx.norm):  # 咋报警，在哪报
+                hinted = "report_how"
             if hinted is not None:  # 敬老院, 基金定投 …: a word that names the topic answers better than a question
                 topic = hinted
             elif topic != "out_of_scope":
-                return self._clarify(ctx, parse)
-        result = self._dispatch(ctx, topic, parse)
-        if self._verdict is not None and state.flow is None:
+                return self._answers.clarify(parse)
+        result = self._run.dispatch(ctx, topic, parse)
+        if self._verdict is not None and ctx.state.flow is None:
             self._verdict.remember(ctx, result.topic)
         return result
-
-    def _is_tip_request(self, ctx: Ctx) -> bool:
-        if TIP_REQUEST.match(ctx.norm) or TIP_HELP.match(ctx.norm):
-            return True
-        return TIP_BARE.match(ctx.norm) is not None and not _ASKS.search(ctx.norm) and ctx.text not in self._buttons
-
-    def _answer_pending(self, ctx: Ctx, topic: str) -> Turn:
-        """A question asked in the middle of a tip: answered without leaving the tip (flows wait)."""
-        if topic in self._flows or topic in ("risk_check", "report_status", "unsubscribe"):
-            return turn("请先把举报填完，或者回复“取消”放弃，再办这件事。", _FLOW_TOPIC["tip"])
-        return self._answer(ctx, topic, None)
-
-    def _resume_tip(self, ctx: Ctx) -> Turn:
-        return self._flows["tip"].resume(ctx)
 
     # -- pictures and links (bot.media): their text goes the way of a forwarded text message ----------
     def _read_picture(self, ctx: Ctx) -> Turn:
@@ -232,60 +228,9 @@ class Engine:
         return self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.session, ctx.key,
                                      ctx.after_commit))
 
-    def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
-        confidence = parse.confidence if parse else 1.0
-        if topic in self._flows and hasattr(self._flows[topic], "start"):
-            return self._flows[topic].start(ctx, confidence)
-        if topic == "risk_check":
-            return self._risk.begin(ctx, confidence)
-        if topic == "unsubscribe":
-            SubscriberRepository(ctx.session).unsubscribe(ctx.key)
-        if topic == "report_start" and "tip" in self._flows:
-            return self._flows["tip"].start(ctx, confidence)
-        if topic == "report_status" and "status" in self._flows:
-            return self._flows["status"].start(ctx, confidence)
-        return self._answer(ctx, topic, parse)
-
-    def _answer(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
-        ctx.state.data["last_topic"] = topic
-        out = self.kb.answer(topic)
-        office = self._offices.resolve(ctx.text) if self._offices is not None and topic in _CONTACT_TOPICS else None
-        if office is not None and not office.is_city:  # their county is named: its office, once, plainly
-            c = office.contacts
-            out = replace(out, text=f"{out.text}\n{office.area}：{office.name}，电话{c.phone}，{c.address}")
-        return Turn((out,), topic, parse.intent if parse else topic, parse.confidence if parse else 1.0)
-
-    def _clarify(self, ctx: Ctx, parse: Parse) -> Turn:
-        candidates = [t for t, _ in parse.ranking if t != "out_of_scope"][:3]
-        buttons = tuple(Button(self.kb.title(t)) for t in candidates)
-        text = "我不太确定您想问的是哪一个，请点一下最接近的：\n（也可以换个说法再问我）"
-        return Turn((Outbound(text, buttons),), parse.intent, parse.intent, parse.confidence)
-
-    def _unsubscribe(self, ctx: Ctx) -> Turn:
-        if ctx.state.flow == "tip" and hasattr(self._flows.get("tip"), "resume"):
-            SubscriberRepository(ctx.session).unsubscribe(ctx.key)
-            return self._flows["tip"].after_unsubscribe(ctx, "unsubscribe")  # the tip stays open: asked, not dropped
-        ctx.state.leave()
-        return self._dispatch(ctx, "unsubscribe", None)
-
-    def _cancel(self, ctx: Ctx) -> Turn:
-        was = ctx.state.flow or ""
-        ctx.state.leave()
-        text = "好的，已取消。刚才填写的内容都已删除。" if was == "tip" else "好的，已取消。"
-        return turn(text + "\n还有什么可以帮您？", _FLOW_TOPIC.get(was, "bot_identity"),
-                    buttons=["什么是非法集资", "帮我看看靠不靠谱", "我要举报"])
-
 
 def _logged(effect: Callable[[], None]) -> None:
     try:
         effect()
     except Exception as exc:  # the turn is saved; only this side effect is lost
         log.warning("after-commit effect failed", extra={"error_type": type(exc).__name__})
-
-
-# intents after which a message is not a case to judge (a receipt query, a subscription)
-_NO_VERDICT = frozenset({"report_status", "subscribe", "unsubscribe", "greet", "thanks_bye"})
-# topics after which the office of a county the person named is given (电话, address)
-_CONTACT_TOPICS = frozenset({"report_how", "human_handoff", "victim_what_to_do", "report_reward", "case_disposal"})
-_FLOW_TOPIC = {"tip": "report_start", "subscribe": "subscribe", "riskcheck": "risk_check",
-               "status": "report_status"}

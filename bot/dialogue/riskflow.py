@@ -73,7 +73,7 @@ class RiskCheckHandler:
             return False
         return self._checker.looks_like_pitch(text)
 
-    def begin(self, ctx: Ctx, confidence: float = 1.0) -> Turn:
+    def start(self, ctx: Ctx, confidence: float = 1.0) -> Turn:
         if len(_REQUEST.sub("", ctx.norm)) >= MIN_QUOTE:
             return self.check(ctx, ctx.text, confidence)
         ctx.state.enter("riskcheck", "await")

@@ -127,6 +127,12 @@ class StateRepository:
         state.stored = state.snapshot()
         return state
 
+    @staticmethod
+    def flow_of(session: Session, key: str) -> str | None:
+        """The flow a conversation is in, as stored (nothing unsealed)."""
+        row = session.get(Conversation, key)
+        return row.flow if row is not None else None
+
     def save(self, session: Session, key: str, state: State) -> None:
         """Write the state in one statement (an upsert); nothing when a turn outside a flow changed nothing.
 

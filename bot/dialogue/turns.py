@@ -49,6 +49,7 @@ class KeyedLocks:
 class SyncEngine(Protocol):
     def handle(self, msg: Inbound) -> Turn: ...
     def conversation_key(self, msg: Inbound) -> str: ...
+    def open_flow(self, msg: Inbound) -> str | None: ...
 
 
 class TurnRunner:
@@ -68,6 +69,10 @@ class TurnRunner:
 
     def conversation_key(self, msg: Inbound) -> str:
         return self.engine.conversation_key(msg)
+
+    async def open_flow(self, msg: Inbound) -> str | None:
+        """The flow this person's conversation is in (a channel's commands ask), read in a turn thread."""
+        return await self.run(self.engine.open_flow, msg)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)

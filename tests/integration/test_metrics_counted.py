@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from bot.campaigns.config import CampaignConfig
 from bot.bootstrap.campaigns import campaign_runtime, campaign_service
+from bot.campaigns.config import CampaignConfig
 from bot.campaigns.worker import run_worker
 from bot.store.models import Subscriber, utcnow
 from tests.integration.test_ops import _sample
@@ -34,7 +34,8 @@ def test_pushes_sent_and_refused_are_counted(make_services, sqlite_url, fake) ->
         sent, blocked = _pushes(c, "sent"), _pushes(c, "blocked")
         cfg = CampaignConfig(**CFG)
         cid = campaign_service(svc, cfg).create("elderly_family_help").id
-        run_worker(campaign_runtime(svc, cfg), until=lambda rt: rt.campaigns.get(cid).status == "done", install_signals=False)
+        run_worker(campaign_runtime(svc, cfg), until=lambda rt: rt.campaigns.get(cid).status == "done",
+                   install_signals=False)
         assert (_pushes(c, "sent"), _pushes(c, "blocked")) == (sent + 2, blocked + 1)
     svc.db.dispose()
 

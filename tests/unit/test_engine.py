@@ -80,3 +80,24 @@ def test_an_image_outside_a_tip_gets_a_note_on_what_the_bot_can_do(engine_with):
     svc = engine_with(FixedNLU([("greet", 0.9)]))
     turn = ask(svc, "", kind="image", media=b"\x89PNG")
     assert "举报" in turn.replies[0].text
+
+
+def test_one_reading_of_a_tip_request_before_any_nlu(engine_with):
+    from tests.integration.test_tip_opening import ASKING, POINTING, TELLING
+
+    nlu = FixedNLU([("tactic_rural_coop", 0.9)])
+    svc = engine_with(nlu)
+    for i, said in enumerate(POINTING + TELLING):
+        turn = ask(svc, said, user=f"opens-{i}")
+        assert turn.topic == "report_start" and turn.expects is not None, said
+    assert nlu.seen == []  # never to the NLU, which would have said tactic_rural_coop
+    for i, said in enumerate(ASKING):
+        assert ask(svc, said, user=f"asks-{i}").expects is None
+    # questions about reporting are the NLU's to place (举报有奖励吗 is also a button: answered without it)
+    assert nlu.seen == [said for said in ASKING if said != "举报有奖励吗"]
+
+
+def test_a_question_about_reporting_the_nlu_cannot_place_is_how_to_report(engine_with):
+    svc = engine_with(FixedNLU([("out_of_scope", 0.9), ("greet", 0.05)]))
+    assert ask(svc, "咋报警，在哪报").topic == "report_how"
+    assert ask(svc, "今天天气咋样").topic == "out_of_scope"

@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from bot.channels.telegram import texts as T
 from bot.channels.telegram.inbound import Incoming
-from bot.dialogue.engine import TIP_REQUEST
+from bot.dialogue.flows import PRIVATE_TOPICS, FlowSpec, opened_by_words
 from bot.dialogue.turns import TurnRunner
 from bot.messages import Button, Inbound, Outbound, Turn
-from bot.store.models import Conversation
 from bot.store.subscribers import SubscriberRepository
 from bot.textnorm import normalise
 from bot.tips.receipts import canonical_receipt
@@ -52,7 +51,7 @@ class TelegramDialogue:
         if not inc.private and self._private_only(inc):
             return [self._private_hint(inc)]
         turns = await (self._command(inc) if inc.command is not None else self._message(inc))
-        if not inc.private and any(t.topic in T.PRIVATE_TOPICS for t in turns if isinstance(t, Turn)):
+        if not inc.private and any(t.topic in PRIVATE_TOPICS for t in turns if isinstance(t, Turn)):
             if await self._flow(inc) is not None:
                 await self._ask(inc, T.CANCEL)  # leave nothing open in the group's conversation
             return [self._private_hint(inc)]
@@ -97,14 +96,20 @@ class TelegramDialogue:
         offer = Outbound(first.text, (*first.buttons, Button(T.CANCEL)))  # subscribing is optional
         return [Reply(Outbound(T.WELCOME)), Reply(offer)]
 
-    # -- what stays private ------------------------------------------------------------------------
+    # -- what stays private (bot.dialogue.flows says which flows, and what opens them) ---------------
     def _private_only(self, inc: Incoming) -> bool:
         if inc.command is not None:
             return inc.command in T.PRIVATE_COMMANDS
-        return canonical_receipt(inc.text) is not None or TIP_REQUEST.match(normalise(inc.text)) is not None
+        flow = self._opened(inc)
+        return flow is not None and flow.private
+
+    @staticmethod
+    def _opened(inc: Incoming) -> FlowSpec | None:
+        return opened_by_words(normalise(inc.text)) if inc.command is None else None
 
     def _private_hint(self, inc: Incoming) -> Reply:
-        tip = inc.command == "report" or (inc.command is None and TIP_REQUEST.match(normalise(inc.text)))
+        opened = self._opened(inc)
+        tip = inc.command == "report" or (opened is not None and opened.name == "tip")
         url = f"https://t.me/{self.username}?start={'report' if tip else 'hi'}"
         return Reply(Outbound(T.PRIVATE_ONLY), link=(T.PRIVATE_BUTTON, url), quote=False)
 
@@ -117,14 +122,7 @@ class TelegramDialogue:
         return turn
 
     async def _flow(self, inc: Incoming) -> str | None:
-        key = self.engine.conversation_key(self._inbound(inc, ""))
-
-        def read() -> str | None:
-            with self._sessions() as session:
-                row = session.get(Conversation, key)
-                return row.flow if row is not None else None
-
-        return await asyncio.to_thread(read)
+        return await self.engine.open_flow(self._inbound(inc, ""))
 
     def _subscribed(self, inc: Incoming) -> bool:
         key = self.engine.conversation_key(self._inbound(inc, ""))

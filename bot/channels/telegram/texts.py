@@ -17,10 +17,9 @@ ENGINE_TEXT = {name: text for name, _, text in COMMANDS if text is not None}
 CANCEL = "取消"
 SUBSCRIBE = "订阅防骗提醒"
 REPORT = "我要举报"
-# Commands that concern one person's tip or subscription: only in a private chat.
+# Commands that concern one person's tip or subscription: only in a private chat (the engine's topics and words
+# for those come from bot.dialogue.flows).
 PRIVATE_COMMANDS = frozenset({"start", "report", "status", "subscribe", "unsubscribe"})
-# Engine topics whose answers belong in a private chat (a tip, a receipt, a subscription).
-PRIVATE_TOPICS = frozenset({"report_start", "report_status", "subscribe", "unsubscribe"})
 
 WELCOME = ("您好！我是防范非法集资服务助手，是自动回复的程序。\n"
            "我能解答问题、帮您看看宣传靠不靠谱、接收匿名举报。\n"

@@ -20,7 +20,6 @@ from bot.channels.wechat.store import SharedBox
 from bot.dialogue.turns import SyncEngine
 from bot.knowledge import MORE_WORDS
 from bot.messages import Button, Inbound, Outbound
-from bot.store.subscribers import SubscriberRepository
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -150,8 +149,5 @@ class WeChatDialogue:
 
     def unsubscribe(self, openid: str) -> None:
         """Stop every push to this person at once (they unfollowed the account)."""
-        key = self._engine.conversation_key(Inbound(channel="wechat", user=openid))
-        with self._uow() as uow:
-            SubscriberRepository(uow.session).unsubscribe(key)
-            uow.commit()
+        self._engine.unsubscribe(Inbound(channel="wechat", user=openid))
         self.memory.forget(openid)
