@@ -17,6 +17,8 @@ _parsed: dict[str, object] = {}
 
 
 def _remembered_safe_load(stream):  # type: ignore[no-untyped-def]
+    if hasattr(stream, "read"):  # an open file: what it reads is remembered as a text would be
+        stream = stream.read()
     if not isinstance(stream, str):
         return _real_safe_load(stream)
     if stream not in _parsed:
@@ -25,7 +27,8 @@ def _remembered_safe_load(stream):  # type: ignore[no-untyped-def]
 
 
 def remember_parsed_yaml() -> None:
-    """yaml.safe_load of a text gives a deep copy of that text's first parse (errors are never remembered).
+    """yaml.safe_load of a text (or of an open file's text) gives a deep copy of that text's first parse (errors
+    are never remembered).
 
     Every app test's bootstrap parses the same content/ files; with PyYAML's pure-Python loader that was about a
     third of each such test's setup. safe_load of a text is a pure function, so nothing a test sees changes."""
