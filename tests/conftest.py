@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_run import remember_parsed_yaml, run_lock, run_temp, slow_modules_first
+from tests.shared_run import drop_database_later, remember_parsed_yaml, run_lock, run_temp, slow_modules_first
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("FUNDGUARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -66,7 +66,7 @@ def _postgres_or_skip() -> str:
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, migrated to head, dropped at the end."""
+    """A fresh PostgreSQL database for this test session, migrated to head, dropped at the end (in the background)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -80,9 +80,8 @@ def postgres_database() -> Iterator[str]:
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+    drop_database_later(base, name)
 
 
 def _truncate_all(url: str) -> None:

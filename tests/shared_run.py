@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import fcntl
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,3 +60,20 @@ def slow_modules_first(items: list[pytest.Item]) -> None:
     collection order is unchanged. (`make test` passes --no-loadscope-reorder so that this order is kept.)"""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items.sort(key=lambda item: 0 if item.get_closest_marker("rasa") else 1 if "/e2e/" in item.nodeid else 2)
+
+
+_DROP = """import os
+from sqlalchemy import create_engine, text
+name = os.environ["FG_DROP_DATABASE"]
+with create_engine(os.environ["FG_ADMIN_URL"], isolation_level="AUTOCOMMIT").connect() as conn:
+    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+"""
+_dropping: list[subprocess.Popen[bytes]] = []
+
+
+def drop_database_later(admin_url: str, name: str) -> None:
+    """DROP DATABASE waits for a checkpoint: seconds, half a minute on a busy machine, at the end of every xdist
+    worker. A process of its own drops the session's database while the session ends."""
+    env = {**os.environ, "FG_ADMIN_URL": admin_url, "FG_DROP_DATABASE": name}
+    _dropping.append(subprocess.Popen([sys.executable, "-c", _DROP], env=env, start_new_session=True,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
