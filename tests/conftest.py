@@ -114,9 +114,16 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _sqlite_copy(template: Path, tmp_path: Path) -> str:
-    """A migrated SQLite database of this test's own (tmp_path/fundguard.db)."""
-    shutil.copyfile(template, tmp_path / "fundguard.db")
-    return f"sqlite:///{tmp_path / 'fundguard.db'}"
+    """A migrated SQLite database of this test's own (tmp_path/fundguard.db). When another fixture of the same test
+    made it already (sqlite_url beside db_url), that one is kept and migrated, never overwritten while open."""
+    from bot.store.db import upgrade
+
+    path = tmp_path / "fundguard.db"
+    if path.exists():
+        upgrade(f"sqlite:///{path}")
+    else:
+        shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
