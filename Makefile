@@ -32,8 +32,12 @@ browser:  ## Debian's Chromium and CJK fonts for the browser tests (installed wh
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "missing:$$missing (browser tests will be skipped or show boxes for Chinese outside CI)"; fi; fi
 
+# The suite runs in parallel (pytest-xdist), one worker per CPU up to 4; a test module stays in one worker (its
+# servers and fixtures are shared), the slowest modules first. PYTEST_WORKERS=0: one process, collection order.
+PYTEST_WORKERS ?= auto
+
 test: install browser  ## the whole suite
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 lint: install
 	$(BIN)/ruff check bot nlu webhook tests

@@ -72,8 +72,8 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("live-data")
+def live_server(tmp_path_factory: pytest.TempPathFactory, seed_nlu) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    data = seed_nlu(tmp_path_factory.mktemp("live-data"))
     with start_server(data, server_env(data)) as base:
         yield base
 

@@ -28,9 +28,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def server(tmp_path_factory: pytest.TempPathFactory, seed_nlu) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """A fresh `fundguard serve` with one supervisor account made by `fundguard staff add`: (url, TOTP secret)."""
-    data = tmp_path_factory.mktemp("console-data")
+    data = seed_nlu(tmp_path_factory.mktemp("console-data"))
     env = server_env(data, FUNDGUARD_STAFF_PASSWORD=PASSWORD)
     cli = [sys.executable, "-m", "bot.cli"]
     subprocess.run([*cli, "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)

@@ -21,9 +21,9 @@ SUBJECTS = ("石泉县鑫农生态合作社", "城关镇福寿养老公寓", "�
 
 
 @pytest.fixture(scope="module")
-def clerk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def clerk_server(tmp_path_factory: pytest.TempPathFactory, seed_nlu) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """A fresh server with a supervisor and three tips, the 养老 one filed five days ago: (url, TOTP secret)."""
-    data = tmp_path_factory.mktemp("queue-data")
+    data = seed_nlu(tmp_path_factory.mktemp("queue-data"))
     env = server_env(data, FUNDGUARD_STAFF_PASSWORD=PASSWORD)
     cli = [sys.executable, "-m", "bot.cli"]
     subprocess.run([*cli, "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)

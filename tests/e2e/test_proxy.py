@@ -34,9 +34,9 @@ def locked(base: str, user: str, client_ip: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def servers(tmp_path_factory: pytest.TempPathFactory, seed_nlu):  # type: ignore[no-untyped-def]
     """Two servers: one that trusts the loopback peer as a proxy, one that trusts no proxy."""
-    trusted, untrusted = tmp_path_factory.mktemp("proxy-trusted"), tmp_path_factory.mktemp("proxy-none")
+    trusted, untrusted = (seed_nlu(tmp_path_factory.mktemp(name)) for name in ("proxy-trusted", "proxy-none"))
     limits = {"FUNDGUARD_CHAT_PER_ADDRESS_PER_MINUTE": "30", "FUNDGUARD_CHAT_PER_USER_PER_MINUTE": "30"}
     with start_server(trusted, server_env(trusted, FUNDGUARD_TRUSTED_PROXIES="127.0.0.1", **limits)) as a, \
             start_server(untrusted, server_env(untrusted, **limits)) as b:
