@@ -1,13 +1,15 @@
 """The Rasa NLU server: what each pipeline component costs per parse, /model/parse throughput and latency, accuracy.
 
-    .venv/bin/python bench/rasa.py --model before=var/rasa/models/A.tar.gz --model after=var/rasa/models/B.tar.gz
+    .venv/bin/python bench/rasa.py --model before=A.tar.gz:/tmp/old --model after=var/rasa/models/B.tar.gz
     .venv/bin/python bench/rasa.py --model now=$(ls -t var/rasa/models/*.tar.gz | head -1) --clients 1,8
 
 For every model, in one run: (1) bench/rasa_probe.py in Rasa's venv times each node of the prediction graph on
-the held-out messages (in-process, no HTTP); (2) `fundguard rasa serve` serves the model and closed-loop clients
-(one keep-alive connection each) post the held-out messages to /model/parse for --seconds per level of --clients:
-parses/s, p50, p99; (3) `fundguard nlu eval --backend both` against that server: held-out accuracy of the
-embedded classifier and of Rasa, side by side. Writes docs/bench/rasa-run.json and docs/bench/rasa-run.md.
+the held-out messages (in-process, no HTTP); (2) Rasa serves the model as `fundguard rasa serve` does, and
+closed-loop clients (one keep-alive connection each) post the held-out messages to /model/parse for --seconds per
+level of --clients: parses/s, p50, p99; (3) `fundguard nlu eval --backend both` against that server: held-out
+accuracy of the embedded classifier and of Rasa, side by side. A model trained by an older release needs that
+release's components: `:folder` names a folder holding its fundguard_rasa (`git show REV:nlu/rasa/fundguard_rasa/…`).
+Writes docs/bench/rasa-run.json and docs/bench/rasa-run.md.
 """
 
 from __future__ import annotations
@@ -31,35 +33,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import REPO, Conn, free_port, percentile  # noqa: E402
 from nlu.data import load_heldout  # noqa: E402
 from nlu.embedded import prepare  # noqa: E402
-from nlu.rasa_train import rasa_env, rasa_venv  # noqa: E402
+from nlu.rasa_train import rasa_env, rasa_venv, serve_command  # noqa: E402
 
 TOKEN = "bench-rasa-token"
 HELDOUT = REPO / "nlu" / "heldout"
 
 
-def component_costs(model: Path, pairs: list[tuple[str, str]], rounds: int) -> dict:
+def env_for(work: Path, components: Path | None) -> dict[str, str]:
+    """Rasa's environment; `components`: another folder holding fundguard_rasa (e.g. an older release's)."""
+    return rasa_env(work) | ({"PYTHONPATH": str(components)} if components else {})
+
+
+def component_costs(model: Path, components: Path | None, pairs: list[tuple[str, str]], rounds: int) -> dict:
     """bench/rasa_probe.py in Rasa's venv: per graph node ms, whole parse ms, in-process accuracy."""
     work = Path(tempfile.mkdtemp(prefix="fg-rasa-probe-"))
     done = subprocess.run([str(rasa_venv() / "bin" / "python"), str(REPO / "bench" / "rasa_probe.py"), str(model),
                            "--rounds", str(rounds)], input=json.dumps([[prepare(t), i] for t, i in pairs]),
-                          capture_output=True, text=True, env=rasa_env(work), cwd=work, check=False)
+                          capture_output=True, text=True, env=env_for(work, components), cwd=work, check=False)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 class RasaServer:
-    """`fundguard rasa serve --model M` on a free loopback port."""
+    """The command `fundguard rasa serve --model M` runs (rasa run --enable-api …), on a free loopback port."""
 
-    def __init__(self, model: Path, log: Path) -> None:
+    def __init__(self, model: Path, components: Path | None, log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("wb")
-        env = {**os.environ, "FUNDGUARD_RASA_TOKEN": TOKEN, "FUNDGUARD_DATA_DIR": str(log.parent),
-               "FUNDGUARD_RASA_VENV": str(rasa_venv())}
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "rasa", "serve", "--port", str(self.port),
-                                      "--model", str(model)], cwd=REPO, env=env, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(serve_command(model, TOKEN, port=self.port), cwd=log.parent,
+                                     env=env_for(log.parent, components), stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
 
     def wait_ready(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
@@ -124,12 +129,15 @@ def nlu_eval(url: str) -> tuple[str, dict]:
     return table, figures
 
 
-def bench_model(label: str, model: Path, args: argparse.Namespace, pairs: list[tuple[str, str]]) -> dict:
-    print(f"== {label}: {model.name}", flush=True)
-    costs = component_costs(model, pairs, args.rounds)
+def bench_model(spec: str, args: argparse.Namespace, pairs: list[tuple[str, str]]) -> dict:
+    label, _, rest = spec.partition("=")
+    path, _, folder = rest.partition(":")
+    model, components = Path(path).resolve(), Path(folder).resolve() if folder else None
+    print(f"== {label}: {model.name} (components: {components or 'nlu/rasa'})", flush=True)
+    costs = component_costs(model, components, pairs, args.rounds)
     print(json.dumps(costs), flush=True)
     work = Path(tempfile.mkdtemp(prefix="fg-rasa-bench-"))
-    server = RasaServer(model, work / "rasa.log")
+    server = RasaServer(model, components, work / "rasa.log")
     try:
         server.wait_ready()
         texts = [prepare(t) for t, _ in pairs]  # what the app's client sends
@@ -145,17 +153,25 @@ def bench_model(label: str, model: Path, args: argparse.Namespace, pairs: list[t
             "eval_table": table}
 
 
+def _steps(row: dict) -> dict[str, tuple[str, dict]]:
+    """Graph nodes by pipeline position (run_X3 → "3"; unnumbered nodes by name): (component, figures)."""
+    out = {}
+    for name, node in row["costs"]["nodes"].items():
+        digits = name[len(name.rstrip("0123456789")):]
+        out[digits or node["component"]] = (node["component"], node)
+    return out
+
+
 def markdown(rows: list[dict]) -> str:
     labels = [r["label"] for r in rows]
-    components: dict[str, None] = {}
-    for r in rows:
-        components.update(dict.fromkeys(n["component"] for n in r["costs"]["nodes"].values()))
-    lines = ["### Per component, in-process (Rasa's venv, Agent.parse_message), mean ms per parse", "",
-             "| component | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
-    for comp in components:
-        cells = [f"{sum(n['mean_ms'] for n in r['costs']['nodes'].values() if n['component'] == comp):.3f}"
-                 if any(n["component"] == comp for n in r["costs"]["nodes"].values()) else "—" for r in rows]
-        lines.append(f"| {comp} | " + " | ".join(cells) + " |")
+    steps = [_steps(r) for r in rows]
+    keys = list(dict.fromkeys(k for s in steps for k in s))
+    lines = ["### Per pipeline step, in-process (Rasa's venv, Agent.parse_message): mean / p50 ms per parse", "",
+             "| step | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for key in keys:
+        cells = [f"{s[key][0]} {s[key][1]['mean_ms']:.3f} / {s[key][1]['p50_ms']:.3f}" if key in s else "—"
+                 for s in steps]
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
     lines.append("| **whole parse, mean / p50 / p99** | " + " | ".join(
         f"{r['costs']['parse_mean_ms']:.2f} / {r['costs']['parse_p50_ms']:.2f} / {r['costs']['parse_p99_ms']:.2f}"
         for r in rows) + " |")
@@ -175,7 +191,8 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", action="append", required=True, help="label=path of a trained model (repeatable)")
+    ap.add_argument("--model", action="append", required=True,
+                    help="label=path of a trained model, optionally :folder holding its fundguard_rasa (repeatable)")
     ap.add_argument("--clients", default="1,8,32")
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--warmup", type=float, default=2)
@@ -183,8 +200,7 @@ def main() -> None:
     ap.add_argument("--out", default="rasa-run", help="docs/bench/<out>.json and .md")
     args = ap.parse_args()
     pairs = load_heldout(HELDOUT)
-    rows = [bench_model(label, Path(path).resolve(), args, pairs)
-            for label, path in (m.split("=", 1) for m in args.model)]
+    rows = [bench_model(spec, args, pairs) for spec in args.model]
     out = REPO / "docs" / "bench"
     (out / f"{args.out}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     text = markdown(rows)

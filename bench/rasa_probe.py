@@ -69,18 +69,16 @@ def _difference(fast: Any, reference: Any) -> float:
 
 
 def _against_sklearn(comp: Any, message: Any) -> float:
-    """One fast featurizer's features of this message vs what scikit-learn's transform gives."""
-    from fundguard_rasa.counts import FastCountVectorsFeaturizer
-    from fundguard_rasa.tfidf import TfidfFeaturizer, _chars
+    """One fast featurizer's features of this message vs what scikit-learn's transform gives (0 for the others)."""
     from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
     from rasa.shared.nlu.constants import TEXT
 
-    if isinstance(comp, FastCountVectorsFeaturizer):
+    if hasattr(comp, "_features") and isinstance(comp, CountVectorsFeaturizer):  # FastCountVectorsFeaturizer
         tokens = comp._get_processed_message_tokens_by_attribute(message, TEXT)
         fast, reference = comp._features(TEXT, tokens), CountVectorsFeaturizer._create_features(comp, TEXT, [tokens])
         return max(_difference(f, r[0]) for f, r in zip(fast, reference, strict=True) if r[0] is not None)
-    if isinstance(comp, TfidfFeaturizer):
-        words, text = comp._words(message), _chars(message.get(TEXT))
+    if hasattr(comp, "_reference") and hasattr(comp, "_matrix"):  # TfidfFeaturizer
+        words, text = comp._words(message), "".join(message.get(TEXT).split())
         return max(_difference(comp._matrix(*args), comp._reference(*args))
                    for args in (([text], [words]), (words, [[w] for w in words])))
     return 0.0
