@@ -21,6 +21,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.tensorflow.constants import SENTENCE, SEQUENCE
 
 from fundguard_rasa.features import sentence_row
 
@@ -56,7 +57,9 @@ class LinearDIETClassifier(DIETClassifier):
         assert self.model is not None
         sequence = {w.name: w.numpy() for w in self.model._tf_layers[f"sequence_layer.{TEXT}"].weights}
         sentence = [name for name in sequence if "sparse_to_dense.text_sentence/" in name]
-        if len(sequence) != 4 or len(sentence) != 2:  # anything but the two sparse-to-dense layers: not linear
+        signature = self.model.data_signature[TEXT]  # dense inputs (a language model's) would join unweighted
+        dense = any(not s.is_sparse for key in (SEQUENCE, SENTENCE) for s in signature.get(key, []))
+        if dense or len(sequence) != 4 or len(sentence) != 2:  # more than the two sparse-to-dense layers
             log.info("LinearDIETClassifier: network not linear, parsing with TensorFlow")
             return None
         kernel = next(sequence[n] for n in sentence if "kernel" in n)
