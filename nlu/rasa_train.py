@@ -83,7 +83,7 @@ def training_config(epochs: int | None = None) -> str:
     config = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))
     if epochs is not None:
         for component in config["pipeline"]:
-            if component["name"] == "DIETClassifier":
+            if component["name"].endswith("DIETClassifier"):  # Rasa's, or fundguard_rasa.LinearDIETClassifier
                 component["epochs"] = epochs
     return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
 

@@ -9,6 +9,7 @@ Models are cached beside the venv under the hash of their data, config and compo
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -25,10 +26,10 @@ from fastapi.testclient import TestClient
 from bot.bootstrap import bootstrap
 from bot.knowledge import load_topic_ids
 from bot.settings import Settings
-from nlu.data import load_training
+from nlu.data import load_heldout, load_training
 from nlu.embedded import prepare
 from nlu.rasa_http import FallbackNLU, RasaHTTP
-from nlu.rasa_train import model_name, rasa_venv, subset, train, training_config, validate
+from nlu.rasa_train import model_name, rasa_env, rasa_venv, subset, train, training_config, validate
 from tests.conftest import IN_CI, REPO, free_port, make_settings
 from tests.integration.test_chat_api import say
 from webhook.app import create_app
@@ -121,6 +122,19 @@ class RasaServer:
 def test_the_rasa_project_validates_clean(venv):
     lines: list[str] = []
     assert validate(lines.append) == 0, "\n".join(lines)
+
+
+def test_the_fast_components_parse_as_tensorflow_and_sklearn_would(model, tmp_path):
+    """fundguard_rasa's numpy DIET and dictionary featurizers vs the model's TensorFlow parse and sklearn's features."""
+    pairs = [[prepare(text), intent] for text, intent in load_heldout(REPO / "nlu" / "heldout")][::6]
+    done = subprocess.run([str(rasa_venv() / "bin" / "python"), str(REPO / "bench" / "rasa_probe.py"), str(model)],
+                          input=json.dumps(pairs), capture_output=True, text=True, env=rasa_env(tmp_path), cwd=tmp_path,
+                          timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    check = json.loads(done.stdout.strip().splitlines()[-1])["fast_vs_reference"]
+    assert check["top_intent_changed"] == 0  # of the ~100 held-out messages
+    assert check["max_confidence_diff"] < 1e-5
+    assert check["max_feature_diff_vs_sklearn"] < 1e-5
 
 
 def test_chat_answers_with_rasa_falls_back_when_it_dies_and_returns(model, embedded_nlu, sqlite_url, tmp_path):

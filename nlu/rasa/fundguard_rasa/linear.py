@@ -24,6 +24,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.svm import LinearSVC
 
+from fundguard_rasa.features import sentence_row
+
 _FILE = "linear.json"
 
 
@@ -44,6 +46,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._classes = classes or []
         self._coef = coef
         self._intercept = intercept
+        self._weights = None if coef is None else np.ascontiguousarray(coef.T)  # features × classes: rows gathered
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -73,15 +76,27 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         svm.fit(self._features(examples), [m.get(INTENT) for m in examples])
         self._classes = [str(c) for c in svm.classes_]
         self._coef, self._intercept = svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32)
+        self._weights = np.ascontiguousarray(self._coef.T)
         saved = {"classes": self._classes, "coef": self._coef.tolist(), "intercept": self._intercept.tolist()}
         with self._model_storage.write_to(self._resource) as folder:
             (folder / _FILE).write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
         return self._resource
 
+    def _scores(self, messages: List[Message]) -> np.ndarray:
+        """w·x + b per message, gathering the weight rows of its non-zero features (a parse has a few dozen)."""
+        assert self._weights is not None and self._intercept is not None
+        rows = []
+        for message in messages:
+            row = sentence_row(message, self._config["featurizers"])
+            if row is None:
+                raise ValueError("LinearIntentClassifier needs sparse sentence features (a featurizer before it)")
+            rows.append(row[1] @ self._weights[row[0]])
+        return np.vstack(rows) + self._intercept
+
     def process(self, messages: List[Message]) -> List[Message]:
-        if self._coef is None or not messages:
+        if self._weights is None or not messages:
             return messages
-        scores = self._features(messages) @ self._coef.T + self._intercept
+        scores = self._scores(messages)
         probs = np.exp((scores - scores.max(axis=1, keepdims=True)) * self._config["temperature"])
         probs /= probs.sum(axis=1, keepdims=True)
         weight = float(self._config["diet_weight"])
