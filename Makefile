@@ -32,11 +32,12 @@ browser:  ## Debian's Chromium and CJK fonts for the browser tests (installed wh
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "missing:$$missing (browser tests will be skipped or show boxes for Chinese outside CI)"; fi; fi
 
-test: install browser  ## the whole suite
+test: lint browser  ## lint, then the whole suite
 	$(BIN)/python -m pytest -q
 
-lint: install
+lint: install  ## ruff and mypy (settings in pyproject.toml); both must report zero errors
 	$(BIN)/ruff check bot nlu webhook tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -44,7 +44,8 @@ def to_half_width(text: str) -> str:
 
 
 def to_simplified(text: str) -> str:
-    return _converter().convert(text)
+    simplified: str = _converter().convert(text)
+    return simplified
 
 
 def normalise(text: str) -> str:
