@@ -124,7 +124,8 @@ class _Scorer:
             values.extend(weights.tolist())
         if not columns:
             return self._bias.copy()
-        return np.asarray(values) @ self._weights[columns] + self._bias
+        scores: np.ndarray = np.asarray(values) @ self._weights[columns] + self._bias
+        return scores
 
 
 class EmbeddedNLU:

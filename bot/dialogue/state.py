@@ -21,8 +21,10 @@ from bot.store.models import Conversation, utcnow
 class Checked(Protocol):  # what a case keeps of a risk check's report
     @property
     def flag_ids(self) -> list[str]: ...
-    verdict: str
-    annual_rate: float | None
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def annual_rate(self) -> float | None: ...
 
 
 class DraftCipher(Protocol):

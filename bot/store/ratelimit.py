@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.store.db import affected
 from bot.store.models import RateEvent, RateGate, utcnow
 
 
@@ -70,4 +71,4 @@ class RateLimiter:
         cutoff = utcnow() - older_than
         result = self.session.execute(delete(RateEvent).where(RateEvent.created_at < cutoff))
         self.session.execute(delete(RateGate).where(RateGate.updated_at < cutoff))
-        return result.rowcount or 0  # type: ignore[attr-defined]
+        return affected(result) or 0
