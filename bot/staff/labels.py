@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import overload
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -36,6 +37,10 @@ def zone_label() -> str:
     return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
 
 
+@overload
+def local(moment: datetime) -> datetime: ...
+@overload
+def local(moment: datetime | str | None) -> datetime | None: ...
 def local(moment: datetime | str | None) -> datetime | None:
     """A stored moment (naive means UTC; an ISO string as sealed records keep it) in the local zone."""
     if isinstance(moment, str):

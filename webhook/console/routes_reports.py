@@ -26,7 +26,7 @@ AUDIT_PAGE = 100
 
 
 def _this_month() -> date:
-    return local(utcnow()).date().replace(day=1)  # type: ignore[union-attr]
+    return local(utcnow()).date().replace(day=1)
 
 
 def _month(text: str) -> date | None:
