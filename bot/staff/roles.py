@@ -7,6 +7,7 @@ office sees every county's tips and works the urgent ones (sealed to the city to
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 ROLES = ("handler", "supervisor", "admin")
@@ -52,13 +53,13 @@ def can_assign(staff: StaffLike, tip: TipLike, city_code: str) -> bool:
     return at_least(staff, "supervisor") and can_work(staff, tip, city_code)
 
 
-def reveal_role(office_code: str, reveal_roles: dict[str, str]) -> str:
+def reveal_role(office_code: str, reveal_roles: Mapping[str, str]) -> str:
     """The least role that may reveal a tipster's identity in this office (FUNDGUARD_REVEAL_ROLES)."""
     role = reveal_roles.get(office_code) or reveal_roles.get("*") or "supervisor"
     return role if role in _RANK else "supervisor"
 
 
-def can_reveal(staff: StaffLike, tip: TipLike, city_code: str, reveal_roles: dict[str, str]) -> bool:
+def can_reveal(staff: StaffLike, tip: TipLike, city_code: str, reveal_roles: Mapping[str, str]) -> bool:
     """May see a real-name tipster's contact: works the tip, and holds the office's reveal role (default
     supervisor)."""
     return can_work(staff, tip, city_code) and at_least(staff, reveal_role(staff.office_code, reveal_roles))

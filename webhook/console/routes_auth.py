@@ -13,7 +13,7 @@ from bot.staff.auth import THROTTLED
 from bot.store.models import AuditEntry, Office
 from bot.store.ratelimit import RateLimiter
 from bot.tips.keys import NoOfficeKey, unlock
-from bot.tips.sealing import SealingError
+from bot.tips.sealing import SealingError, UnlockedOfficeKey
 from webhook.console.context import (
     COOKIE,
     HERE,
@@ -98,7 +98,7 @@ def key_form(ctx: Ctx = Console, next: str = "") -> HTMLResponse:  # noqa: A002
     return _key_page(ctx, next_url=next)
 
 
-def _try_unlock(ctx: Ctx, passphrase: str):  # type: ignore[no-untyped-def]
+def _try_unlock(ctx: Ctx, passphrase: str) -> UnlockedOfficeKey | tuple[int, str]:
     """The office key, or (status, message). The attempt is reserved and committed before Argon2 runs."""
     limiter = RateLimiter(ctx.session)
     bucket_key = ctx.services.hasher.digest("staff-unlock", str(ctx.staff.id))
