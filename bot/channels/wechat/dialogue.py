@@ -12,13 +12,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bot.channels.wechat.client import WeChatApiError, WeChatClient
+from bot.channels.wechat.client import WeChatClient
+from bot.channels.wechat.errors import WeChatApiError
 from bot.channels.wechat.menu import Menu
 from bot.channels.wechat.protocol import WeChatMessage
 from bot.channels.wechat.render import Answer, pick, render, text_answer
 from bot.channels.wechat.store import SharedBox
 from bot.knowledge import MORE_WORDS
-from bot.messages import Button, Inbound, Outbound
+from bot.messages import Button, Inbound, Kind, Outbound
 from bot.store.subscribers import SubscriberRepository
 from bot.store.uow import UnitOfWork
 
@@ -94,9 +95,9 @@ class WeChatDialogue:
             return await self._ask(msg.user, msg.text, kind="link", forwarded=True)
         return text_answer(OTHER_HELP)
 
-    async def _ask(self, user: str, text: str, *, kind: str = "text", forwarded: bool = False,
+    async def _ask(self, user: str, text: str, *, kind: Kind = "text", forwarded: bool = False,
                    media: bytes | None = None, prefix: str = "") -> Answer:
-        inbound = Inbound(channel="wechat", user=user, text=text, kind=kind,  # type: ignore[arg-type]
+        inbound = Inbound(channel="wechat", user=user, text=text, kind=kind,
                           media=media, forwarded=forwarded)
         turn = await self._engine.handle(inbound)
         return render(turn.replies, prefix)
