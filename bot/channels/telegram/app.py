@@ -15,7 +15,7 @@ from typing import Any
 from telegram import BotCommand, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot, JobQueue, TypeHandler
 
 from bot.channels.telegram.dialogue import Reply, TelegramDialogue
 from bot.channels.telegram.inbound import MAX_IMAGE_BYTES, Incoming, parse_update
@@ -33,13 +33,16 @@ from bot.channels.telegram.validate import NotAnUpdate, validated_update
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+# What ApplicationBuilder builds with PTB's default context types and an AIORateLimiter on the bot
+TelegramApp = Application[ExtBot[int], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any],
+                          JobQueue[ContextTypes.DEFAULT_TYPE]]
 
 
 def bot_commands() -> list[BotCommand]:
     return [BotCommand(name, description) for name, description, _ in COMMANDS]
 
 
-def build_application(settings: Any, *, polling: bool) -> Application:  # type: ignore[type-arg]
+def build_application(settings: Any, *, polling: bool) -> TelegramApp:
     """PTB's Application; in webhook mode it has no Updater (the FastAPI route feeds it)."""
     base, files = api_urls(settings.telegram_api_base)
     builder = (ApplicationBuilder().token(settings.telegram_token).base_url(base).base_file_url(files)
@@ -53,7 +56,7 @@ def build_application(settings: Any, *, polling: bool) -> Application:  # type: 
 class TelegramBot:
     """The update handler shared by webhook and polling mode."""
 
-    def __init__(self, services: Any, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, services: Any, application: TelegramApp) -> None:
         self.services = services
         self.app = application
         self.marks = Reachability(services.sessions, services.hasher.digest)
