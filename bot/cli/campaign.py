@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -12,8 +13,13 @@ import click
 from bot.messages import PUSH_CHANNELS
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.bootstrap import Services
+    from bot.campaigns.config import CampaignConfig
+    from bot.campaigns.runtime import Runtime
 
-def _services():  # type: ignore[no-untyped-def]
+
+def _services() -> Services:
     from bot.bootstrap import bootstrap
     from bot.store.db import upgrade
 
@@ -30,7 +36,7 @@ def _services():  # type: ignore[no-untyped-def]
     return bootstrap(settings, with_engine=False)
 
 
-def _config():  # type: ignore[no-untyped-def]
+def _config() -> CampaignConfig:
     from bot.campaigns.config import CampaignConfig
 
     return CampaignConfig()
@@ -223,7 +229,7 @@ def run(campaign_id: int) -> None:
         raise click.ClickException(f"campaign {campaign_id} failed and was not started: {reason}. "
                                    f"Nothing was sent; `campaign run {campaign_id}` tries again.")
 
-    def finished(rt) -> bool:  # type: ignore[no-untyped-def]
+    def finished(rt: Runtime) -> bool:
         c = rt.campaigns.get(campaign_id)
         return c is None or c.status in ("done", "cancelled")
 
@@ -234,7 +240,8 @@ def run(campaign_id: int) -> None:
             raise click.ClickException(f"campaign {campaign_id} failed before it started ({exc})") from exc
         raise click.ClickException(f"campaign {campaign_id} stopped ({type(exc).__name__}); it stays "
                                    "running and `fundguard worker` or `campaign run` resumes it") from exc
-    click.echo(f"campaign {campaign_id}: {service.get(campaign_id).status}")  # type: ignore[union-attr]
+    campaign = service.get(campaign_id)
+    click.echo(f"campaign {campaign_id}: {campaign.status if campaign else 'gone'}")
 
 
 @click.command()

@@ -78,7 +78,8 @@ def chat(user: str) -> None:
     from bot.bootstrap import bootstrap
     from bot.messages import Inbound
 
-    services = bootstrap(Settings())
+    engine = bootstrap(Settings()).engine
+    assert engine is not None  # bootstrap builds it unless with_engine=False
     click.echo("FundGuard 防范非法集资助手。输入问题回车发送，Ctrl-D 退出。")
     while True:
         try:
@@ -88,7 +89,7 @@ def chat(user: str) -> None:
             return
         if not text.strip():
             continue
-        turn = asyncio.run(services.engine.handle(Inbound(channel="terminal", user=user, text=text)))
+        turn = asyncio.run(engine.handle(Inbound(channel="terminal", user=user, text=text)))
         for reply in turn.replies:
             click.echo(f"助手> {reply.text}")
             if reply.buttons:

@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from telegram import BotCommand, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -32,6 +33,7 @@ from bot.channels.telegram.texts import COMMANDS
 from bot.channels.telegram.validate import NotAnUpdate, validated_update
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # What ApplicationBuilder builds with PTB's default context types and an AIORateLimiter on the bot
 TelegramApp = Application[ExtBot[int], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any],
@@ -230,7 +232,7 @@ class TelegramAdminError(Exception):
     """A webhook or polling command failed; the message names the problem, never a secret."""
 
 
-def run_admin(coro: Any) -> Any:
+def run_admin(coro: Coroutine[Any, Any, T]) -> T:
     """Run one admin call (set/delete the webhook, poll), turning PTB's errors into TelegramAdminError."""
     from telegram.error import InvalidToken, TelegramError
 
