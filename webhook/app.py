@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -144,7 +145,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """Build the app; the services are wired at start-up (lifespan), or given by a test."""
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
             app.state.services = bootstrap(settings or Settings())
             # The model, the content and jieba's dictionary are a few million long-lived objects; without
@@ -162,13 +163,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     known = settings or (services.settings if services is not None else None)
     # In production the API description (/docs, /redoc, /openapi.json) is not served.
     production = (known.environment if known is not None else Settings().environment) == "production"
-    off = {"docs_url": None, "redoc_url": None, "openapi_url": None} if production else {}
     app = FastAPI(title="FundGuard", version="0.1.0", lifespan=lifespan,
-                  description="防范非法集资智能问答：咨询、风险检查、匿名举报", **off)
+                  description="防范非法集资智能问答：咨询、风险检查、匿名举报",
+                  docs_url=None if production else "/docs", redoc_url=None if production else "/redoc",
+                  openapi_url=None if production else "/openapi.json")  # FastAPI's defaults outside production
     app.state.services = services
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

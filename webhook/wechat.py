@@ -17,9 +17,9 @@ log = logging.getLogger(__name__)
 
 def _gateway(request: Request) -> WeChatGateway | JSONResponse:
     """The app's gateway, built on first use; 404 when WeChat is not configured."""
-    gateway = getattr(request.app.state, "wechat", None)
-    if gateway is not None:
-        return gateway  # type: ignore[no-any-return]
+    built: WeChatGateway | None = getattr(request.app.state, "wechat", None)
+    if built is not None:
+        return built
     services = request.app.state.services
     if not services.settings.wechat_token:
         return JSONResponse({"error": "the WeChat channel is not configured"}, 404)
