@@ -180,7 +180,7 @@ class RiskChecker:
     def __init__(self, lexicon: Lexicon | Mapping[str, Any]):
         self.lexicon = lexicon if isinstance(lexicon, Lexicon) else Lexicon.from_dict(dict(lexicon))
         # one turn reads the same text several times (is it a pitch? what does it promise?): prepare it once
-        self.prepare = lru_cache(maxsize=256)(self._prepare)  # type: ignore[method-assign]
+        self.prepare = lru_cache(maxsize=256)(self._prepare)
 
     @classmethod
     def from_file(cls, path: Path | str = DEFAULT_LEXICON) -> RiskChecker:

@@ -16,6 +16,7 @@ warning to the speaker's own offer, and an ask in front of a quoted text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,17 @@ def _norm_words(words: list[str]) -> list[str]:
     return out
 
 
-def _alternation(words: list[str], patterns: list[str] = ()) -> re.Pattern[str] | None:
+def _alternation(words: Sequence[str], patterns: Sequence[str] = ()) -> re.Pattern[str] | None:
     parts = [re.escape(w) for w in sorted(set(words), key=len, reverse=True)] + list(patterns)
     return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+
+
+def _required(words: Sequence[str], patterns: Sequence[str] = ()) -> re.Pattern[str]:
+    """As `_alternation`, for the lists the check cannot do without."""
+    found = _alternation(words, patterns)
+    if found is None:
+        raise ValueError("the lexicon leaves empty a list the check needs")
+    return found
 
 
 def _compile_all(patterns: list[str]) -> list[str]:
@@ -101,7 +110,7 @@ class FlagEntry(BaseModel):
 
     @cached_property
     def matcher(self) -> re.Pattern[str]:
-        return _alternation(self.phrases, self.patterns)  # type: ignore[return-value]
+        return _required(self.phrases, self.patterns)
 
     @cached_property
     def excluder(self) -> re.Pattern[str] | None:
@@ -165,7 +174,7 @@ class ContextWords(BaseModel):
 
     @cached_property
     def warning_re(self) -> re.Pattern[str]:
-        return _alternation(self.warning_cues, self.narrative_patterns)  # type: ignore[return-value]
+        return _required(self.warning_cues, self.narrative_patterns)
 
     @cached_property
     def intro_re(self) -> re.Pattern[str] | None:
@@ -181,11 +190,11 @@ class ContextWords(BaseModel):
 
     @cached_property
     def question_re(self) -> re.Pattern[str]:
-        return _alternation([], self.question_patterns)  # type: ignore[return-value]
+        return _required([], self.question_patterns)
 
     @cached_property
     def claim_re(self) -> re.Pattern[str]:
-        return _alternation([], self.claim_patterns)  # type: ignore[return-value]
+        return _required([], self.claim_patterns)
 
     @cached_property
     def official_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:

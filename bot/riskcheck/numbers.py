@@ -17,6 +17,7 @@ Rates are fractions: 0.18 means 18% a year.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
@@ -289,7 +290,7 @@ _BARE = re.compile(rf"(?<![\d.*])(?P<a>\d{{3,7}}(?![\d*])|(?=[{_CN}]*[千万])(?
 
 
 def _principal(principals: list[tuple[int, int, float]], amounts: list[tuple[int, int, float]],
-               start: int, end: int, above: float, bare: list[tuple[int, int, float]] = ()) -> float | None:
+               start: int, end: int, above: float, bare: Sequence[tuple[int, int, float]] = ()) -> float | None:
     """The deposit a payout is paid on: the nearest invest-verb amount, else the nearest sum of money,
     else the nearest bare figure of three digits or more (一块板子3600)."""
     for pool in (principals, amounts, bare):
