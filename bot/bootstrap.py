@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import nacl.pwhash
 from sqlalchemy import Engine as SqlEngine
@@ -40,6 +41,9 @@ from bot.tips.service import TipService
 from bot.tips.status import StatusFlow
 from nlu.base import NLUParser
 from nlu.embedded import EmbeddedNLU
+
+if TYPE_CHECKING:
+    from bot.media.pictures import PictureReader
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +150,7 @@ def bootstrap(
 
     tip_flow = TipFlow(tips, offices, per_day=settings.tips_per_day,
                        per_address_per_day=settings.tips_per_address_per_day)
-    tip_flow.service_hash = staticmethod(hasher.digest)  # type: ignore[assignment]
+    tip_flow.service_hash = hasher.digest
     counties = [(o.code, o.area) for o in offices.counties]
 
     def resolve_county(text: str) -> str | None:
@@ -187,7 +191,7 @@ def bootstrap(
     return services
 
 
-def build_pictures(settings: Settings, risk: RiskChecker):  # type: ignore[no-untyped-def]
+def build_pictures(settings: Settings, risk: RiskChecker) -> PictureReader | None:
     """The picture reader (OCR) for pictures sent outside a tip, or None when FUNDGUARD_OCR=off."""
     if settings.ocr == "off":
         return None

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.dialogue.context import Ctx, turn
 from bot.dialogue.state import PLAIN_CASE
@@ -60,6 +62,10 @@ def _clip(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _unkeyed(kind: str, value: str) -> str:
+    return value
+
+
 class TipFlow:
     def __init__(self, service: TipService, offices: OfficeDirectory, *, per_day: int = 5,
                  per_address_per_day: int = 20) -> None:
@@ -67,6 +73,7 @@ class TipFlow:
         self.offices = offices
         self.per_day = per_day
         self.per_address_per_day = per_address_per_day
+        self.service_hash: Callable[[str, str], str] = _unkeyed  # replaced by the bootstrap with a keyed hash
 
     # -- entering ---------------------------------------------------------------------------------
     def start(self, ctx: Ctx, confidence: float = 1.0) -> Turn:
@@ -77,7 +84,7 @@ class TipFlow:
             return turn("您今天提交的举报已经比较多了，为防止滥用，请明天再来；情况紧急请直接拨打110。",
                         TOPIC, confidence=confidence)
         ctx.state.enter("tip", "region")
-        draft: dict = {"evidence_notes": [], "images": []}
+        draft: dict[str, Any] = {"evidence_notes": [], "images": []}
         ctx.state.secret = draft
         rest = _REQUEST.sub("", ctx.norm)
         intro = ("好的，我来帮您记录。举报加密保存，受理的县区处非办能打开；紧急的线索市处非办也能打开。"
@@ -114,8 +121,12 @@ class TipFlow:
         day = timedelta(days=1)
         # Counted to the hour only, so that the time of a count does not point at the tip it was for.
         hour: datetime = utcnow().replace(minute=0, second=0, microsecond=0)
-        check = (lambda b, k, n: limiter.reserve(b, k, n, day, at=hour)) if reserve else (
-            lambda b, k, n: limiter.allowed(b, k, n, day))
+
+        def check(bucket: str, key: str, limit: int) -> bool:
+            if reserve:
+                return limiter.reserve(bucket, key, limit, day, at=hour)
+            return limiter.allowed(bucket, key, limit, day)
+
         if not check("tip", ctx.key, self.per_day):
             return False
         if ctx.msg.address and not check("tip_ip", self.service_hash("ip", ctx.msg.address),
@@ -124,8 +135,6 @@ class TipFlow:
                 limiter.release("tip", ctx.key)
             return False
         return True
-
-    service_hash = staticmethod(lambda kind, value: value)  # replaced by the bootstrap with a keyed hash
 
     # -- stepping ---------------------------------------------------------------------------------
     def step(self, ctx: Ctx) -> Turn:
@@ -191,7 +200,7 @@ class TipFlow:
             return self._confirm(ctx, draft, norm)
         return self._ask_next(ctx)
 
-    def _pick_up(self, ctx: Ctx, draft: dict, text: str, region: bool = False) -> None:
+    def _pick_up(self, ctx: Ctx, draft: dict[str, Any], text: str, region: bool = False) -> None:
         """Slots typed early: a county named, a total amount (not one share's price), a head count."""
         if region and "region" not in draft:
             office = self.offices.resolve(text)
@@ -199,7 +208,7 @@ class TipFlow:
                 draft["region"], draft["region_text"] = office.code, office.area
         fill_numbers(draft, text)
 
-    def _edit(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
+    def _edit(self, ctx: Ctx, draft: dict[str, Any], norm: str) -> Turn:
         """修改 → which field → that one question again → back to the summary."""
         slot = EDITABLE.get(norm) or next((v for k, v in EDITABLE.items() if k in norm), None)
         if slot is None:
@@ -210,14 +219,14 @@ class TipFlow:
             return self._ask(ctx, PROMPTS["region"], "region", self._county_buttons())
         return self._ask(ctx, PROMPTS[slot], slot, ["跳过"] if slot in OPTIONAL else [])
 
-    def _image(self, ctx: Ctx, draft: dict) -> Turn:
+    def _image(self, ctx: Ctx, draft: dict[str, Any]) -> Turn:
         images = draft.setdefault("images", [])
         if len(images) >= MAX_IMAGES:
             return self._ask(ctx, f"最多收{MAX_IMAGES}张图片，已经够了。回复“好了”继续。", "evidence")
         images.append(image_payload(ctx.msg.media or b""))
         return self._ask(ctx, f"收到第{len(images)}张图片。还有就继续发，发完回复“好了”。", "evidence")
 
-    def _contact(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
+    def _contact(self, ctx: Ctx, draft: dict[str, Any], norm: str) -> Turn:
         if ("匿名" in norm or _NO_NAME.search(norm)) and not _PHONE.search(norm):
             draft["contact"] = "匿名"
         elif _PHONE.search(norm):
@@ -226,7 +235,7 @@ class TipFlow:
             return self._ask(ctx, "请回复“匿名”，或者回复姓名和手机号（例如：张三 13800000000）。", "contact")
         return self._ask_next(ctx)
 
-    def _confirm(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
+    def _confirm(self, ctx: Ctx, draft: dict[str, Any], norm: str) -> Turn:
         if norm in ("修改", "改一下", "要改", "改"):
             return self._ask(ctx, "要改哪一项？", "edit", [*EDITABLE, "全部重填"])
         if norm in ("重填", "重新填", "全部重填"):
@@ -264,7 +273,7 @@ class TipFlow:
         return turn(reply.text, topic, buttons=["取消", *buttons], expects=asked.expects)
 
     # -- asking -----------------------------------------------------------------------------------
-    def _next_slot(self, draft: dict) -> str:
+    def _next_slot(self, draft: dict[str, Any]) -> str:
         for slot in SLOTS:
             if slot == "confirm":
                 return slot
@@ -292,7 +301,7 @@ class TipFlow:
     def _county_buttons(self) -> list[str]:
         return [o.area for o in self.offices.counties] + [UNKNOWN_PLACE]
 
-    def _summary(self, draft: dict) -> str:
+    def _summary(self, draft: dict[str, Any]) -> str:
         office = self.offices.get(draft.get("region") or "") or self.offices.city
         desc = _clip(draft.get("description", ""))
         contact = draft.get("contact", "")
