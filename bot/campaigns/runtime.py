@@ -7,9 +7,10 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.campaigns.config import CampaignConfig
 from bot.campaigns.content import Library
@@ -18,9 +19,9 @@ from bot.campaigns.dispatch import AsyncRunner, Dispatcher
 from bot.campaigns.limits import ChannelLimits, Pauses, make_backend
 from bot.campaigns.quiet import QuietHours
 from bot.campaigns.service import CampaignService
-from bot.campaigns.wechat_mass import MassRunner
+from bot.campaigns.wechat_mass import MassApi, MassRunner
 from bot.campaigns.wechat_subscribe import SubscribeSender, parse_fields
-from bot.campaigns.wechat_tags import TagSync
+from bot.campaigns.wechat_tags import TagApi, TagSync
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -40,24 +41,34 @@ def campaign_service(services: Services, cfg: CampaignConfig | None = None) -> C
                            default_path=cfg.wechat_path)
 
 
+class PushApi(MassApi, TagApi, Protocol):  # bot.channels.wechat.push.WeChatPushApi
+    pass
+
+
+def wechat_push_api(services: Services) -> PushApi | None:
+    """The WeChat sender's push API (群发 and tags), or None when WeChat is not configured."""
+    make: Callable[[], PushApi] | None = getattr(services.senders.get("wechat"), "push_api", None)
+    return make() if make is not None else None
+
+
 def tag_sync(services: Services, cfg: CampaignConfig | None = None) -> TagSync | None:
     """The WeChat tag mirror, or None when WeChat is not configured."""
     cfg = cfg or CampaignConfig()
-    push_api = getattr(services.senders.get("wechat"), "push_api", None)
-    if push_api is None:
+    api = wechat_push_api(services)
+    if api is None:
         return None
     names = {o.code: o.area for o in services.offices.counties}
-    return TagSync(services.sessions, push_api(), services.drafts.decrypt_json, names=names,
+    return TagSync(services.sessions, api, services.drafts.decrypt_json, names=names,
                    rate=cfg.wechat_tag_rate)
 
 
 def mass_runner(services: Services, cfg: CampaignConfig, library: Library) -> MassRunner | None:
     tags = tag_sync(services, cfg)
-    if tags is None:
+    api = wechat_push_api(services)
+    if tags is None or api is None:
         return None
     thumb = Path(cfg.wechat_mass_thumb).read_bytes() if cfg.wechat_mass_thumb else None
-    return MassRunner(services.sessions, services.senders["wechat"].push_api(),  # type: ignore[attr-defined]
-                      tags, library, thumb=thumb)
+    return MassRunner(services.sessions, api, tags, library, thumb=thumb)
 
 
 def subscribe_sender(services: Services, cfg: CampaignConfig) -> SubscribeSender | None:
