@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -63,6 +63,10 @@ def clean_text(value: str) -> str:
     return _UNSHOWABLE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+@overload
+def clean_value(value: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def clean_value(value: object) -> object: ...
 def clean_value(value: object) -> object:
     """`clean_text` through the strings of a JSON-like value (dicts, lists); other values as they are."""
     if isinstance(value, str):
