@@ -40,7 +40,7 @@ lint: install  ## ruff and mypy (settings in pyproject.toml); both must report z
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
 
 # --- Rasa (issue 5): its own venv with pyenv's Python 3.10 (Rasa 3.6 needs ≤ 3.10); never the app's .venv ---
 RASA_VENV ?= $(or $(FUNDGUARD_RASA_VENV),.venv-rasa)
