@@ -180,7 +180,7 @@ def bootstrap(
         riskcheck=RiskCheckHandler(risk, partial(render_pasted, lexicon=risk.lexicon), kb.title),
         verdict=VerdictHandler(risk, kb, offices, hints),
         offices=offices,
-        flows={"tip": tip_flow, "status": StatusFlow(tips, hash_address)},
+        tip=tip_flow, status=StatusFlow(tips, hash_address),
         threshold=settings.nlu_threshold,
         pictures=build_pictures(settings, risk),
         links=LinkReader(fetch=settings.fetch_links, max_bytes=settings.fetch_links_max_bytes,

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot import metrics
 from bot.dialogue.context import Ctx, is_cancel, is_unsubscribe, turn
@@ -25,6 +25,7 @@ from bot.textnorm import normalise
 from nlu.base import NLUParser, Parse
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 EXPIRED = "您上次没填完的举报，放了太久没动，为了安全已经删除了。想举报的话可以重新开始。"
 MAX_TEXT = 2000
 PRIVATE_FLOWS = frozenset({"tip", "status"})
@@ -43,9 +44,22 @@ TIP_HELP = re.compile(
 )
 
 
-class Flow(Protocol):
-    def start(self, ctx: Ctx, confidence: float = 1.0) -> Turn: ...
+class Step(Protocol):  # a flow the person is in takes their next message (None: that was no answer)
     def step(self, ctx: Ctx) -> Turn | None: ...
+
+
+class Flow(Step, Protocol):
+    def start(self, ctx: Ctx, confidence: float = 1.0) -> Turn: ...
+
+
+class Tips(Flow, Protocol):  # bot.tips.flow.TipFlow
+    def keeps(self, ctx: Ctx) -> bool: ...
+    def resume(self, ctx: Ctx) -> Turn: ...
+    def after_unsubscribe(self, ctx: Ctx, topic: str) -> Turn: ...
+
+
+class Receipts(Flow, Protocol):  # bot.tips.status.StatusFlow
+    def has_code(self, text: str) -> bool: ...
 
 
 class Pictures(Protocol):  # bot.media.pictures.PictureReader: reads a picture, routes its text as a forward
@@ -69,7 +83,8 @@ class Engine:
         riskcheck: RiskCheckHandler,
         verdict: VerdictHandler | None = None,
         offices: Any = None,
-        flows: dict[str, Flow] | None = None,
+        tip: Tips | None = None,
+        status: Receipts | None = None,
         threshold: float = 0.32,
         push_channels: frozenset[str] = frozenset(PUSH_CHANNELS),
         pictures: Pictures | None = None,
@@ -83,7 +98,10 @@ class Engine:
         self._risk = riskcheck
         self._verdict = verdict
         self._offices = offices  # the directory: a county's office named in a question about reporting
-        self._flows: dict[str, Any] = {"subscribe": subscribe, "riskcheck": riskcheck, **(flows or {})}
+        self._tip, self._status = tip, status
+        self._starts: dict[str, Flow] = {"subscribe": subscribe, **({"tip": tip} if tip else {}),
+                                         **({"status": status} if status else {})}
+        self._flows: dict[str, Step] = {"riskcheck": riskcheck, **self._starts}
         self._threshold = threshold
         self._push_channels = push_channels  # where a subscriber's last interaction matters (pushes)
         self._background: set[asyncio.Task[None]] = set()
@@ -132,13 +150,13 @@ class Engine:
             return self._unsubscribe(ctx)
         if ctx.msg.kind == "image" and ctx.msg.media and self.pictures and state.flow not in PRIVATE_FLOWS:
             return await self._read_picture(ctx)  # in a tip or a receipt a picture stays sealed evidence
-        if state.flow == "tip" and "tip" in self._flows:
+        if state.flow == "tip" and self._tip is not None:
             paused = self._pause.intercept(ctx)
             if paused is not None:
                 return paused
         if state.flow in self._flows:
-            keeps = getattr(self._flows[state.flow], "keeps", None)  # 不想说 at the contact step is an answer
-            if is_cancel(ctx.norm) and not (keeps is not None and keeps(ctx)):
+            # 不想说 at the contact step is an answer
+            if is_cancel(ctx.norm) and not (state.flow == "tip" and self._tip is not None and self._tip.keeps(ctx)):
                 return self._cancel(ctx)
             step = self._flows[state.flow].step
             # tips and receipts hash (Argon2) and seal: off the event loop
@@ -152,11 +170,10 @@ class Engine:
             return turn("收到图片，但这次没能看图片上的字。想让我看看宣传内容，请把文字打出来发给我；"
                         "想举报请回复“我要举报”。", "bot_identity",
                         buttons=["我要举报", "帮我看看靠不靠谱"])
-        status = self._flows.get("status")
-        if status is not None and status.has_code(ctx.text):
-            return await self._off_loop(status.start, ctx)  # never to the NLU; hashed off the event loop
-        if "tip" in self._flows and self._is_tip_request(ctx):
-            return self._flows["tip"].start(ctx)  # nor does the first message of a tip
+        if self._status is not None and self._status.has_code(ctx.text):
+            return await self._off_loop(self._status.start, ctx)  # never to the NLU; hashed off the event loop
+        if self._tip is not None and self._is_tip_request(ctx):
+            return self._tip.start(ctx)  # nor does the first message of a tip
         if ctx.text in self._buttons:
             return self._dispatch(ctx, self._buttons[ctx.text], None)
         if ctx.norm.strip(" .。!！~") in MORE_WORDS and state.data.get("last_topic"):
@@ -213,13 +230,14 @@ class Engine:
         return self._answer(ctx, topic, None)
 
     def _resume_tip(self, ctx: Ctx) -> Turn:
-        return self._flows["tip"].resume(ctx)
+        assert self._tip is not None  # the pause only runs inside a tip
+        return self._tip.resume(ctx)
 
-    async def _off_loop(self, fn: Callable[[Ctx], Any], ctx: Ctx) -> Any:
+    async def _off_loop(self, fn: Callable[[Ctx], T], ctx: Ctx) -> T:
         """Run a flow step in a worker thread and commit there: a write lock still held when the thread hands
         back would make the event loop wait on SQLite for a transaction only the event loop can end."""
 
-        def run() -> Any:
+        def run() -> T:
             result = fn(ctx)
             self._states.save(ctx.session, ctx.key, ctx.state)
             ctx.session.commit()
@@ -240,16 +258,16 @@ class Engine:
 
     def _dispatch(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
         confidence = parse.confidence if parse else 1.0
-        if topic in self._flows and hasattr(self._flows[topic], "start"):
-            return self._flows[topic].start(ctx, confidence)
+        if topic in self._starts:
+            return self._starts[topic].start(ctx, confidence)
         if topic == "risk_check":
             return self._risk.begin(ctx, confidence)
         if topic == "unsubscribe":
             SubscriberRepository(ctx.session).unsubscribe(ctx.key)
-        if topic == "report_start" and "tip" in self._flows:
-            return self._flows["tip"].start(ctx, confidence)
-        if topic == "report_status" and "status" in self._flows:
-            return self._flows["status"].start(ctx, confidence)
+        if topic == "report_start" and self._tip is not None:
+            return self._tip.start(ctx, confidence)
+        if topic == "report_status" and self._status is not None:
+            return self._status.start(ctx, confidence)
         return self._answer(ctx, topic, parse)
 
     def _answer(self, ctx: Ctx, topic: str, parse: Parse | None) -> Turn:
@@ -268,9 +286,9 @@ class Engine:
         return Turn((Outbound(text, buttons),), parse.intent, parse.intent, parse.confidence)
 
     def _unsubscribe(self, ctx: Ctx) -> Turn:
-        if ctx.state.flow == "tip" and hasattr(self._flows.get("tip"), "resume"):
+        if ctx.state.flow == "tip" and self._tip is not None:
             SubscriberRepository(ctx.session).unsubscribe(ctx.key)
-            return self._flows["tip"].after_unsubscribe(ctx, "unsubscribe")  # the tip stays open: asked, not dropped
+            return self._tip.after_unsubscribe(ctx, "unsubscribe")  # the tip stays open: asked, not dropped
         ctx.state.leave()
         return self._dispatch(ctx, "unsubscribe", None)
 
