@@ -36,14 +36,15 @@ browser:  ## Debian's Chromium and CJK fonts for the browser tests (installed wh
 # servers and fixtures are shared), the slowest modules first. PYTEST_WORKERS=0: one process, collection order.
 PYTEST_WORKERS ?= auto
 
-test: install browser  ## the whole suite
+test: lint browser  ## lint (ruff, mypy), then the whole suite
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
-lint: install
+lint: install  ## ruff and mypy (settings in pyproject.toml); both must report zero errors
 	$(BIN)/ruff check bot nlu webhook tests
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
 
 # --- Rasa (issue 5): its own venv with pyenv's Python 3.10 (Rasa 3.6 needs ≤ 3.10); never the app's .venv ---
 RASA_VENV ?= $(or $(FUNDGUARD_RASA_VENV),.venv-rasa)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Channel = Literal["web", "wechat", "telegram", "terminal"]
+Kind = Literal["text", "image", "voice", "link", "event"]
 PUSH_CHANNELS: tuple[str, ...] = ("wechat", "telegram")  # channels that can send first (campaign pushes)
 
 
@@ -21,7 +22,7 @@ class Inbound:
     channel: Channel
     user: str                      # the channel's id of the person (never logged)
     text: str = ""
-    kind: Literal["text", "image", "voice", "link", "event"] = "text"
+    kind: Kind = "text"
     private: bool = True           # False in a group chat
     media: bytes | None = None     # an image's bytes (tip evidence)
     forwarded: bool = False        # a forwarded message or shared article: check it for red flags

@@ -38,7 +38,8 @@ def to_half_width(text: str) -> str:
 
 
 def to_simplified(text: str) -> str:
-    return _converter().convert(text)
+    simplified: str = _converter().convert(text)
+    return simplified
 
 
 @lru_cache(maxsize=8192)  # a turn normalises the same words many times (NLU, risk check, offices, hints)

@@ -14,6 +14,7 @@ import os
 import pickle
 import re
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -95,14 +96,14 @@ class _Scorer:
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
-        self._parts = []
+        self._parts: list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = []
         offset = 0
         for _, vec in pipeline.named_steps["features"].transformer_list:
             self._parts.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, offset))
             offset += len(vec.vocabulary_)
         clf = pipeline.named_steps["clf"]
-        self._weights = np.ascontiguousarray(clf.coef_.T)  # features × classes: rows gathered per text
-        self._bias = clf.intercept_
+        self._weights: np.ndarray = np.ascontiguousarray(clf.coef_.T)  # features × classes: rows per text
+        self._bias: np.ndarray = clf.intercept_
 
     def scores(self, text: str) -> np.ndarray:
         columns: list[int] = []
@@ -123,7 +124,8 @@ class _Scorer:
             values.extend(weights.tolist())
         if not columns:
             return self._bias.copy()
-        return np.asarray(values) @ self._weights[columns] + self._bias
+        scores: np.ndarray = np.asarray(values) @ self._weights[columns] + self._bias
+        return scores
 
 
 class EmbeddedNLU:

@@ -15,11 +15,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from nlu.data import data_hash, load_training
 from nlu.embedded import SYNONYMS, prepare
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = REPO / "nlu" / "rasa"
@@ -100,7 +104,7 @@ def latest_model(models_dir: Path) -> Path | None:
     return models[-1] if models else None
 
 
-def train(settings, *, per_intent: int | None = None, epochs: int | None = None,  # type: ignore[no-untyped-def]
+def train(settings: Settings, *, per_intent: int | None = None, epochs: int | None = None,
           models_dir: Path | None = None, echo: Echo = print) -> int:
     """Train a Rasa NLU model into <data_dir>/rasa/models; 0 on success (the exit code)."""
     work = (settings.data_dir / "rasa").resolve()

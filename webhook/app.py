@@ -65,9 +65,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     known = settings or (services.settings if services is not None else None)
     # In production the API description (/docs, /redoc, /openapi.json) is not served.
     production = (known.environment if known is not None else Settings().environment) == "production"
-    off = {"docs_url": None, "redoc_url": None, "openapi_url": None} if production else {}
     app = FastAPI(title="FundGuard", version="0.1.0", lifespan=_lifespan(settings, preloaded),
-                  description="防范非法集资智能问答：咨询、风险检查、匿名举报", **off)
+                  description="防范非法集资智能问答：咨询、风险检查、匿名举报",
+                  docs_url=None if production else "/docs", redoc_url=None if production else "/redoc",
+                  openapi_url=None if production else "/openapi.json")
     app.state.services = services
 
     app.add_middleware(SecurityHeaders)

@@ -12,10 +12,13 @@ import base64
 import binascii
 import re
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from bot.bootstrap import Services
 from bot.channels.web import image_inbound, to_response
 from bot.media.images import ImageRejected, check_image
 from bot.store.ratelimit import admit
@@ -33,7 +36,7 @@ router = APIRouter()
     400: {"description": "not a readable picture or malformed body"}, 413: {"description": "over 5 MB"},
     415: {"description": "not an image"}, 422: {"description": "user or image missing"},
     429: {"description": "too many pictures from this address"}})
-async def chat_image(request: Request) -> dict:
+async def chat_image(request: Request) -> dict[str, Any] | Response:
     """Send a picture (multipart fields `user` and `image`, or JSON `{"user", "image": base64}`)."""
     user, data = await _read(request)
     if not _USER.match(user):
@@ -46,7 +49,7 @@ async def chat_image(request: Request) -> dict:
     address = request.client.host if request.client else None
     refused = await chat_limits(request).check(user, address)
     if refused is not None:
-        return refused  # type: ignore[return-value]
+        return refused
     if address:
         _limit(services, address)
     turn = await services.turns.handle(image_inbound(user, data, address))  # OCR in a turn thread
@@ -80,7 +83,7 @@ async def _read(request: Request) -> tuple[str, bytes]:
     raise HTTPException(415, "send multipart/form-data (fields user, image) or application/json")
 
 
-def _limit(services, address: str) -> None:  # type: ignore[no-untyped-def]
+def _limit(services: Services, address: str) -> None:
     key = services.hasher.digest("ip", address)
     with services.uow() as uow:
         if not admit(uow, "picture_ip", key, PER_HOUR, timedelta(hours=1)):

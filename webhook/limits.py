@@ -94,7 +94,7 @@ class ChatLimits:
 
     async def check(self, user: str, address: str | None) -> JSONResponse | None:
         """None when the message may go on (and it is counted); otherwise the 429 to answer."""
-        wait = await self._shared_wait(user, address) if self.shared else None
+        wait = await self._shared_wait(user, address)
         if wait is None:  # no Redis, or it did not answer: this process's own counts
             wait = max(self.users.wait(user), self.addresses.wait(address) if address else 0.0)
             if wait <= 0:
@@ -109,11 +109,13 @@ class ChatLimits:
         return None
 
     async def _shared_wait(self, user: str, address: str | None) -> float | None:
+        if not self.shared:
+            return None
         counters = [("fundguard:chat:user:" + self.keyer("chat-user", user), self.limits[0])]
         if address:
             counters.append(("fundguard:chat:addr:" + self.keyer("chat-addr", address), self.limits[1]))
         try:
-            return await self.shared.take(counters)  # type: ignore[union-attr]
+            return await self.shared.take(counters)
         except Exception as exc:  # Redis down or slow: never a 500 for a chat message
             if not self._warned:
                 log.warning("chat limits: Redis did not answer; counting per process",

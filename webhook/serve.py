@@ -57,7 +57,7 @@ def worker_class(trusted: list[str]) -> type[UvicornWorker]:
     return Worker
 
 
-class JsonLogger(glogging.Logger):
+class JsonLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no type information
     """gunicorn's own messages go through the root logger (JSON lines, bot.logs); no access log."""
 
     def setup(self, cfg: Any) -> None:

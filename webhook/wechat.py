@@ -16,7 +16,7 @@ router = APIRouter()
 def _gateway(request: Request) -> WeChatGateway | JSONResponse:
     """The gateway wired at start-up; 404 when WeChat is not configured, 503 when misconfigured."""
     talk = request.app.state.services.talk
-    gateway = talk.wechat if talk is not None else None
+    gateway: WeChatGateway | None = talk.wechat if talk is not None else None
     if gateway is not None:
         return gateway
     if not request.app.state.services.settings.wechat_token:

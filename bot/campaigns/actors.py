@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from typing import Any
 
 import dramatiq
 from dramatiq.broker import Broker
@@ -43,7 +42,7 @@ def make_broker(redis_url: str, cfg: CampaignConfig, *, embedded: bool = False) 
 @dataclass
 class Actors:
     broker: Broker
-    drain: Any  # dramatiq.Actor
+    drain: dramatiq.Actor[[int, str], None]
 
     def start_drains(self, campaign_id: int, channels: list[str], count: int) -> None:
         for channel in channels:
@@ -68,7 +67,7 @@ def register(broker: Broker, rt: Runtime) -> Actors:
             log.info("campaign drain", extra={"campaign": campaign_id, "channel": channel, "sent": result.sent,
                                               "outcome": result.outcome})
 
-    actor = dramatiq.actor(drain, broker=broker, actor_name="fundguard_campaign_drain", queue_name=QUEUE,
+    actor = dramatiq.actor(broker=broker, actor_name="fundguard_campaign_drain", queue_name=QUEUE,
                            max_retries=5, min_backoff=1000, max_backoff=30000,
-                           time_limit=int((cfg.drain_seconds + 180) * 1000))
+                           time_limit=int((cfg.drain_seconds + 180) * 1000))(drain)
     return Actors(broker, actor)

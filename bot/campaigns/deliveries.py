@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.campaign_models import CampaignWorker, Delivery
+from bot.store.db import affected
 from bot.store.models import Subscriber, utcnow
 
 WECHAT_WINDOW_ERROR = "window"  # outside WeChat's 48-hour customer-service window
@@ -68,7 +69,7 @@ class DeliveryStore:
                     update(Delivery).where(Delivery.id == did, Delivery.state == "pending")
                     .values(state="sending", claimed_by=self.worker_id, claimed_at=now,
                             attempts=Delivery.attempts + 1, updated_at=now))
-                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                if affected(taken) != 1:
                     session.rollback()  # another worker took it between our read and our write
                     continue
                 row = session.execute(
@@ -126,7 +127,7 @@ class DeliveryStore:
                 session.execute(update(Subscriber).where(Subscriber.id == claim.subscriber_id).values(
                     reachable=False, last_error=str(values.get("error") or "blocked")[:64]))
             session.commit()
-            return res.rowcount == 1  # type: ignore[attr-defined]
+            return affected(res) == 1
 
     def finish(self, claim: Claim, state: str, error: str | None = None, via: str | None = None) -> bool:
         """Close a claimed row; False if the claim had been taken away (recovered as in doubt)."""

@@ -16,6 +16,7 @@ from bot.campaigns.deliveries import Claim, DeliveryStore
 from bot.campaigns.limits import ChannelLimits
 from bot.campaigns.quiet import QuietHours
 from bot.campaigns.service import CampaignService
+from bot.campaigns.wechat_mass import MassRunner
 from bot.channels.base import Sender, SendResult
 from bot.messages import Outbound
 from bot.store.models import utcnow
@@ -55,14 +56,14 @@ class Dispatcher:
     def __init__(self, *, store: DeliveryStore, campaigns: CampaignService, library: Library,
                  senders: dict[str, Sender], limits: dict[str, ChannelLimits], runner: AsyncRunner,
                  unseal: Callable[[str], str], quiet: QuietHours, max_attempts: int = 3,
-                 retry_base: float = 2.0, stop: threading.Event | None = None, mass: Any = None,
+                 retry_base: float = 2.0, stop: threading.Event | None = None, mass: MassRunner | None = None,
                  subscribe: Sender | None = None) -> None:
         self.store, self.campaigns, self.library = store, campaigns, library
         self.senders, self.limits, self.runner = senders, limits, runner
         self._unseal, self.quiet, self.max_attempts = unseal, quiet, max_attempts
         self._retry_base = retry_base  # a failed send is tried again after retry_base ** attempts seconds
         self.stop = stop or threading.Event()
-        self.mass = mass            # bot.campaigns.wechat_mass.MassRunner: the 群发 path
+        self.mass = mass            # the 群发 path
         self.subscribe = subscribe  # the 订阅通知 path's sender (falls back to customer service)
 
     def run(self, campaign_id: int, channel: str, budget: float) -> RunResult:
@@ -74,11 +75,11 @@ class Dispatcher:
         path = campaign.wechat_path if channel == "wechat" else channel
         if (path == "mass" and self.mass is None) or (path == "subscribe" and self.subscribe is None):
             path = "service"  # no such API here (a test sender): customer-service messages
-        if path == "mass":
+        if path == "mass" and self.mass is not None:
             if self.quiet.is_quiet(utcnow()):
                 return RunResult("quiet", 0, (self.quiet.next_open(utcnow()) - utcnow()).total_seconds())
-            outcome, wake = self.mass.run(campaign)
-            return RunResult(outcome, 0, wake)  # type: ignore[arg-type]
+            outcome, wake_in = self.mass.run(campaign)
+            return RunResult(outcome, 0, wake_in)
         sender = self.subscribe if path == "subscribe" and self.subscribe is not None else self.senders[channel]
         message = self.library.pieces[campaign.piece].render(channel, self.library.values)
         deadline = time.monotonic() + budget

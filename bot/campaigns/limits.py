@@ -12,15 +12,19 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dramatiq.rate_limits import BucketRateLimiter, RateLimiterBackend, WindowRateLimiter
 from dramatiq.rate_limits.backends import StubBackend
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 
 class Pauses:
     """"Nobody sends on channel X before time T" (after a 429 with retry_after), visible to all workers."""
 
-    def __init__(self, redis_client: object | None = None, prefix: str = "fundguard") -> None:
+    def __init__(self, redis_client: Redis | None = None, prefix: str = "fundguard") -> None:
         self._redis = redis_client
         self._prefix = prefix
         self._local: dict[str, float] = {}
@@ -35,17 +39,17 @@ class Pauses:
             # keep the later of two pauses: SET only if absent, else raise it when ours ends later
             key = self._key(channel)
             ms = max(1, int(seconds * 1000))
-            if not self._redis.set(key, repr(until), px=ms, nx=True):  # type: ignore[attr-defined]
-                current = self._redis.get(key)  # type: ignore[attr-defined]
+            if not self._redis.set(key, repr(until), px=ms, nx=True):
+                current = self._redis.get(key)
                 if current is None or float(current) < until:
-                    self._redis.set(key, repr(until), px=ms)  # type: ignore[attr-defined]
+                    self._redis.set(key, repr(until), px=ms)
             return
         with self._lock:
             self._local[channel] = max(self._local.get(channel, 0.0), until)
 
     def remaining(self, channel: str) -> float:
         if self._redis is not None:
-            value = self._redis.get(self._key(channel))  # type: ignore[attr-defined]
+            value = self._redis.get(self._key(channel))
             return max(0.0, float(value) - time.time()) if value is not None else 0.0
         with self._lock:
             return max(0.0, self._local.get(channel, 0.0) - time.time())
@@ -95,7 +99,7 @@ class ChannelLimits:
         self._pauses.pause(self.channel, seconds)
 
 
-def make_backend(redis_url: str) -> tuple[RateLimiterBackend, object | None]:
+def make_backend(redis_url: str) -> tuple[RateLimiterBackend, Redis | None]:
     """The Redis backend when a URL is configured (shared by all workers), else in-process memory."""
     if not redis_url:
         return StubBackend(), None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, literal, or_, select
+from sqlalchemy import ColumnElement, Exists, and_, exists, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.campaigns.wechat_tags import NOT_A_FOLLOWER
@@ -66,7 +66,22 @@ def check_mass(session: Session, *, piece: str, audiences: list[str], counties: 
                               "Add --force to send it again.")
 
 
-def already_sent(campaign: Campaign, now: datetime, repeat_days: int):  # type: ignore[no-untyped-def]
+def audience(campaign: Campaign) -> list[ColumnElement[bool]]:
+    """Conditions on Subscriber: opted in, and in the campaign's audiences, counties and channels.
+
+    Citywide subscribers (no county) get county campaigns too.
+    """
+    conds: list[ColumnElement[bool]] = [Subscriber.opted_in.is_(True)]
+    if campaign.audiences:
+        conds.append(Subscriber.audience.in_(campaign.audiences))
+    if campaign.counties:
+        conds.append(or_(Subscriber.county.in_(campaign.counties), Subscriber.county.is_(None)))
+    if campaign.channels:
+        conds.append(Subscriber.channel.in_(campaign.channels))
+    return conds
+
+
+def already_sent(campaign: Campaign, now: datetime, repeat_days: int) -> Exists:
     """A condition on Subscriber: this piece reached them (or is on its way) within the period."""
     other, earlier = aliased(Delivery), aliased(Campaign)
     return exists().where(
@@ -102,21 +117,17 @@ REASONS = {
 def reach(session: Session, campaign: Campaign, senders: list[str], *, now: datetime, window_hours: int,
           repeat_days: int, template: str = "") -> Reach:
     """Who of the campaign's audience cannot be reached, by reason (as of now)."""
-    conds = [Subscriber.opted_in.is_(True)]
-    if campaign.audiences:
-        conds.append(Subscriber.audience.in_(campaign.audiences))
-    if campaign.counties:
-        conds.append(or_(Subscriber.county.in_(campaign.counties), Subscriber.county.is_(None)))
-    if campaign.channels:
-        conds.append(Subscriber.channel.in_(campaign.channels))
+    conds = audience(campaign)
     dup = already_sent(campaign, now, repeat_days) if not campaign.forced else None
     consent = exists().where(WeChatConsent.subscriber_id == Subscriber.id, WeChatConsent.template_id == template,
                              WeChatConsent.uses_left != 0)
-    cols = [Subscriber.channel, Subscriber.reachable, Subscriber.last_error, Subscriber.last_interaction,
-            Subscriber.county, dup if dup is not None else literal(False), consent if template else literal(False)]
+    rows = session.execute(select(
+        Subscriber.channel, Subscriber.reachable, Subscriber.last_error, Subscriber.last_interaction,
+        Subscriber.county, dup if dup is not None else literal(False), consent if template else literal(False),
+    ).where(*conds))
     mass = campaign.wechat_path == "mass"
     out = Reach()
-    for channel, reachable, error, last, county, was_sent, consented in session.execute(select(*cols).where(*conds)):
+    for channel, reachable, error, last, county, was_sent, consented in rows:
         out.targeted += 1
         last = last if last.tzinfo else last.replace(tzinfo=now.tzinfo)
         recent = now - last < timedelta(hours=window_hours)

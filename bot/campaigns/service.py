@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import builtins  # annotations below `CampaignService.list` would otherwise name that method
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.campaigns.content import Library
-from bot.campaigns.policy import PolicyError, Reach, already_sent, check_mass, reach
+from bot.campaigns.policy import PolicyError, Reach, already_sent, audience, check_mass, reach
 from bot.campaigns.quiet import QuietHours
 from bot.messages import PUSH_CHANNELS
 from bot.store.campaign_models import WECHAT_PATHS, Campaign, Delivery
+from bot.store.db import affected
 from bot.store.models import Subscriber, utcnow
 from bot.store.subscribers import AUDIENCES
 
@@ -89,7 +91,7 @@ class CampaignService:
                 Campaign.id == campaign_id, Campaign.status == "scheduled")
                 .values(status="failed", failure=reason[:200], finished_at=self._now()))
             session.commit()
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+            return bool(affected(res))
 
     def _check(self, audiences: Sequence[str], counties: Sequence[str], channels: Sequence[str]) -> None:
         bad = [a for a in audiences if a not in AUDIENCES]
@@ -122,7 +124,7 @@ class CampaignService:
                 Campaign.id == campaign_id, Campaign.status.in_(("scheduled", "running")))
                 .values(status="cancelled", finished_at=self._now()))
             session.commit()
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+            return bool(affected(res))
 
     def schedule_calendar(self, start: date, end: date) -> list[Campaign]:
         """A campaign for every calendar date in [start, end]; dates already scheduled are skipped."""
@@ -149,7 +151,7 @@ class CampaignService:
             return session.get(Campaign, campaign_id)
 
     # -- starting and finishing (the scheduler) ---------------------------------------------------------
-    def due(self) -> list[int]:
+    def due(self) -> builtins.list[int]:
         now = self._now()
         if self.quiet.is_quiet(now):
             return []
@@ -167,7 +169,7 @@ class CampaignService:
             taken = session.execute(update(Campaign).where(
                 Campaign.id == campaign_id, Campaign.status == "scheduled")
                 .values(status="running", started_at=now))
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
+            if affected(taken) != 1:
                 session.rollback()
                 return None
             campaign = session.get(Campaign, campaign_id)
@@ -177,17 +179,11 @@ class CampaignService:
             session.commit()
             return planned
 
-    def _plan(self, session: Session, campaign: Campaign, senders: list[str], now: datetime) -> int:
-        conds = [Subscriber.opted_in.is_(True)]
-        if campaign.audiences:
-            conds.append(Subscriber.audience.in_(campaign.audiences))
-        if campaign.counties:  # citywide subscribers (no county) get county campaigns too
-            conds.append(or_(Subscriber.county.in_(campaign.counties), Subscriber.county.is_(None)))
-        if campaign.channels:
-            conds.append(Subscriber.channel.in_(campaign.channels))
+    def _plan(self, session: Session, campaign: Campaign, senders: builtins.list[str], now: datetime) -> int:
+        conds = audience(campaign)
         already = exists().where(Delivery.campaign_id == campaign.id, Delivery.subscriber_id == Subscriber.id)
         state = Subscriber.channel.in_(senders) if senders else literal(False)
-        dup = literal(False) if campaign.forced else already_sent(campaign, now, self.repeat_days)
+        dup: ColumnElement[bool] = literal(False) if campaign.forced else already_sent(campaign, now, self.repeat_days)
         if campaign.wechat_path == "mass" and not campaign.forced:  # a 群发 cannot leave anyone out
             dup = and_(dup, Subscriber.channel != "wechat")
         src = select(
@@ -202,11 +198,11 @@ class CampaignService:
         return int(session.scalar(select(func.count()).select_from(Delivery).where(
             Delivery.campaign_id == campaign.id)) or 0)
 
-    def running(self) -> list[Campaign]:
+    def running(self) -> builtins.list[Campaign]:
         with self._sessions() as session:
             return list(session.scalars(select(Campaign).where(Campaign.status == "running")))
 
-    def open_channels(self, campaign_id: int) -> list[str]:
+    def open_channels(self, campaign_id: int) -> builtins.list[str]:
         """Channels with rows still to send (pending or being sent)."""
         with self._sessions() as session:
             return list(session.scalars(select(Delivery.channel).where(
@@ -221,7 +217,7 @@ class CampaignService:
             res = session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "running")
                                   .values(status="done", finished_at=self._now()))
             session.commit()
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+            return bool(affected(res))
 
     def touch_drained(self, campaign_id: int, stale_after: float | None = None) -> bool:
         """Note that a dispatch actor works on it; with `stale_after`, only if nobody did for that long."""
@@ -233,7 +229,7 @@ class CampaignService:
         with self._sessions() as session:
             res = session.execute(update(Campaign).where(*conds).values(drained_at=now))
             session.commit()
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+            return bool(affected(res))
 
     def is_running(self, campaign_id: int) -> bool:
         with self._sessions() as session:

@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from bot import metrics
 from bot.campaigns.content import Library
 from bot.campaigns.wechat_tags import TagSync, audience_key, county_key
 from bot.store.campaign_models import Campaign, Delivery, WeChatMassJob, WeChatTagMember
+from bot.store.db import affected
 from bot.store.models import Subscriber, utcnow
 from bot.store.subscribers import AUDIENCES
 
@@ -64,7 +65,7 @@ class MassRunner:
         self._thumb, self._now = thumb, clock
         self._lock = threading.Lock()  # one mass run at a time in this process (jobs guard the rest)
 
-    def run(self, campaign: Campaign) -> tuple[str, float]:
+    def run(self, campaign: Campaign) -> tuple[Literal["done", "later"], float]:
         """("done", 0) when every tag was sent or failed; ("later", seconds) to try again."""
         if not self._lock.acquire(blocking=False):  # another thread here is on it: keep this one free
             return "later", 5.0
@@ -73,7 +74,7 @@ class MassRunner:
         finally:
             self._lock.release()
 
-    def _run(self, campaign: Campaign) -> tuple[str, float]:
+    def _run(self, campaign: Campaign) -> tuple[Literal["done", "later"], float]:
         keys = mass_keys(list(campaign.audiences), list(campaign.counties))
         report = self.tags.run(only=keys)
         if report.stopped:
@@ -132,7 +133,7 @@ class MassRunner:
                     (WeChatMassJob.state == "sending") & (WeChatMassJob.claimed_at < now - ABANDONED)))
                 .values(state="sending", claimed_at=now, tag_id=tag_id))
             session.commit()
-            return job_id if retake.rowcount == 1 else None  # type: ignore[attr-defined]
+            return job_id if affected(retake) == 1 else None
 
     def _members(self, key: str) -> Any:
         return select(WeChatTagMember.subscriber_id).where(WeChatTagMember.tag_key == key)
@@ -205,4 +206,4 @@ def record_finish(session: Session, details: dict[str, str]) -> bool:
     res = session.execute(update(WeChatMassJob).where(WeChatMassJob.msg_id == msg_id).values(
         state="finished", status=details.get("status", "")[:64], total=number("total"),
         filtered=number("filtered"), sent=number("sent"), errors=number("errors"), finished_at=utcnow()))
-    return bool(res.rowcount)  # type: ignore[attr-defined]
+    return bool(affected(res))

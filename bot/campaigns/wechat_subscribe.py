@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.base import Sender, SendResult
 from bot.messages import Outbound
 from bot.store.campaign_models import WeChatConsent
+from bot.store.db import affected
 from bot.store.models import Subscriber, utcnow
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class SubscribeSender:
             taken = session.execute(update(WeChatConsent).where(*cond).values(
                 uses_left=WeChatConsent.uses_left - 1, updated_at=utcnow()))
             session.commit()
-            return (sid if taken.rowcount == 1 else None), recent  # type: ignore[attr-defined]
+            return (sid if affected(taken) == 1 else None), recent
 
     def _give_back(self, subscriber_id: int, *, refused: bool) -> None:
         with self._sessions() as session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.messages import Inbound, Turn
 
 
@@ -9,7 +11,7 @@ def to_inbound(user: str, text: str, address: str | None) -> Inbound:
     return Inbound(channel="web", user=user, text=text, address=address)
 
 
-def to_response(turn: Turn) -> dict:
+def to_response(turn: Turn) -> dict[str, Any]:
     return {
         "replies": [{"text": r.text, "buttons": [b.label for b in r.buttons]} for r in turn.replies],
         "topic": turn.topic,

@@ -21,13 +21,15 @@ def nlu() -> None:
 def nlu_eval(backend: str, heldout: Path | None) -> None:
     """Accuracy, macro F1, out-of-scope detection and latency on the held-out file (Rasa: a running server)."""
     from bot.bootstrap import build_nlu
+    from nlu.base import NLUParser
     from nlu.data import load_heldout
     from nlu.evaluate import evaluate_sync, format_result, format_side_by_side
 
     settings = Settings()
     settings.ensure_dirs()
     pairs = load_heldout(heldout or settings.nlu_data_dir.parent.parent / "heldout")
-    parsers, missing = [], None
+    parsers: list[NLUParser] = []
+    missing: str | None = None
     if backend in ("embedded", "both"):
         parsers.append(build_nlu(settings))
     if backend in ("rasa", "both"):

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import getpass
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def _kit():  # type: ignore[no-untyped-def]
+    from bot.bootstrap import Services
+    from bot.staff.accounts import Issued
+    from bot.staff.kit import StaffKit
+    from bot.store.console_models import StaffAccount
+
+
+def _kit() -> tuple[Services, StaffKit]:
     from bot.bootstrap import bootstrap
 
     services = bootstrap(Settings(), with_engine=False)
@@ -27,7 +36,7 @@ def _password(prompt: str) -> str:
     return value
 
 
-def _show_totp(issued) -> None:  # type: ignore[no-untyped-def]
+def _show_totp(issued: Issued) -> None:
     if issued.totp_secret:
         click.echo("TOTP secret (shown once; add it to an authenticator app now):")
         click.echo(f"  secret: {issued.totp_secret}")
@@ -76,7 +85,7 @@ def list_staff() -> None:
                        f"totp={'yes' if a.totp_sealed else 'no'}")
 
 
-def _account(kit, session, username: str):  # type: ignore[no-untyped-def]
+def _account(kit: StaffKit, session: Session, username: str) -> StaffAccount:
     account = kit.directory.by_username(session, username)
     if account is None:
         raise click.ClickException(f"no staff account {username!r}")

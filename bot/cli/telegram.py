@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
 
 from bot.settings import Settings
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -18,7 +22,7 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(coro):  # type: ignore[no-untyped-def]
+def _run(coro: Coroutine[Any, Any, T]) -> T:
     from bot.channels.telegram.admin import TelegramAdminError, run_admin
 
     try:

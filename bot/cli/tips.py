@@ -6,13 +6,21 @@ import getpass
 import json
 import os
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def _services():  # type: ignore[no-untyped-def]
+    from bot.bootstrap import Services
+    from bot.store.models import Office
+    from bot.tips.sealing import UnlockedOfficeKey
+
+
+def _services() -> Services:
     from bot.bootstrap import bootstrap
 
     return bootstrap(Settings(), with_engine=False)
@@ -74,7 +82,7 @@ def keygen(code: str, export: str | None, rotate: bool, forget_old: bool) -> Non
                    "the old key was NOT kept: tips sealed to it can no longer be opened")
 
 
-def _old_key(session, code: str, existing, forget_old: bool):  # type: ignore[no-untyped-def]
+def _old_key(session: Session, code: str, existing: Office, forget_old: bool) -> UnlockedOfficeKey | None:
     """The office's current key unlocked (to keep it), or None with --forget-old."""
     from bot.tips.keys import DEV_PASSPHRASE, unlock
     from bot.tips.sealing import SealingError
@@ -127,7 +135,8 @@ def open_tip(tip_id: int, code: str | None, actor: str, reveal_identity: bool, r
         except NotSealedHere as exc:
             raise click.ClickException(str(exc)) from exc
         uow.commit()
-        click.echo(f"tip {tip.id} · {svc.offices.get(tip.office_code).area} · {tip.category} · "  # type: ignore[union-attr]
+        office = svc.offices.get(tip.office_code)
+        click.echo(f"tip {tip.id} · {office.area if office else tip.office_code} · {tip.category} · "
                    f"{'URGENT · ' if tip.urgent else ''}{STATUS_LABELS.get(tip.status, tip.status)} · "
                    f"{fmt(tip.created_at, '%Y-%m-%d %H:%M %Z')} · flags: {', '.join(tip.flags) or '-'}")
         for part, body in opened.parts:

@@ -32,7 +32,8 @@ def wechat_menu(dry_run: bool) -> None:
     if not (settings.wechat_app_id and settings.wechat_app_secret):
         raise click.ClickException("set FUNDGUARD_WECHAT_APP_ID and FUNDGUARD_WECHAT_APP_SECRET first")
     from bot.bootstrap import bootstrap
-    from bot.channels.wechat.client import WeChatApiError, WeChatClient
+    from bot.channels.wechat.client import WeChatClient
+    from bot.channels.wechat.errors import WeChatApiError
 
     services = bootstrap(settings, with_engine=False)
     try:

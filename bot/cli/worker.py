@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.bootstrap import Services
+    from bot.campaigns.config import CampaignConfig
 
-def campaign_services():  # type: ignore[no-untyped-def]
+
+def campaign_services() -> Services:
     from bot.bootstrap import bootstrap
     from bot.store.db import upgrade
 
@@ -26,7 +31,7 @@ def campaign_services():  # type: ignore[no-untyped-def]
     return bootstrap(settings, with_engine=False)
 
 
-def campaign_config():  # type: ignore[no-untyped-def]
+def campaign_config() -> CampaignConfig:
     from bot.campaigns.config import CampaignConfig
 
     return CampaignConfig()

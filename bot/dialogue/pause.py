@@ -38,8 +38,7 @@ class TipPause:
             data.pop(PENDING, None)
             return self._resume(ctx)
         if data.get(PENDING) and word in ANSWER_FIRST:
-            topic = self._buttons[data.pop(PENDING)]
-            answered = self._answer(ctx, topic)
+            answered = self._answer(ctx, self._buttons[data.pop(PENDING)])
             tail = Outbound("举报还没提交。想接着填，回复“继续举报”；不想举报了，回复“取消”。", ())
             return Turn((*answered.replies, tail), answered.topic, answered.intent, answered.confidence)
         if word in GO_ON and ctx.state.flow == "tip":

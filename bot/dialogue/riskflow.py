@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.dialogue.context import Ctx, turn
+from bot.dialogue.state import Checked
 from bot.messages import Turn
 from bot.textnorm import normalise
 
@@ -42,11 +43,14 @@ _INVITES = re.compile(  # a question the pitch puts to its reader: 你要不要�
 MIN_QUOTE = 10  # characters left once the ask is taken away: less is no text to check
 
 
-class Report(Protocol):
+class Flagged(Protocol):
     @property
-    def flag_ids(self) -> list[str]: ...
+    def topic(self) -> str: ...
+
+
+class Report(Checked, Protocol):
     @property
-    def flags(self) -> tuple: ...  # type: ignore[type-arg]
+    def flags(self) -> tuple[Flagged, ...]: ...
 
 
 class Checker(Protocol):
@@ -90,7 +94,7 @@ class RiskCheckHandler:
         ctx.state.data["last_topic"] = TOPIC
         if report.flags:  # kept sealed: "更多" opens the whole check, "我要举报他们" offers the text pasted
             ctx.state.keep_checked(text, report, TOPIC, time.time(), pasted=True)
-        learn = []
+        learn: list[str] = []
         for flag in report.flags:
             if flag.topic not in learn and flag.topic != "red_flags":
                 learn.append(flag.topic)

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,8 +25,10 @@ from bot.store.models import Conversation, utcnow
 class Checked(Protocol):  # what a case keeps of a risk check's report
     @property
     def flag_ids(self) -> list[str]: ...
-    verdict: str
-    annual_rate: float | None
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def annual_rate(self) -> float | None: ...
 
 
 class DraftCipher(Protocol):
@@ -45,7 +47,7 @@ def _aware(moment: datetime) -> datetime:
 _SEALED_KEYS = frozenset({"draft", "case"})
 # the state is read and written on the session's connection with these statements, built once: a turn does not
 # pay for the ORM's unit of work on a row nothing else in the turn touches
-_TABLE = Conversation.__table__
+_TABLE = cast(Table, Conversation.__table__)
 _SELECT = select(_TABLE.c.flow, _TABLE.c.step, _TABLE.c.data, _TABLE.c.sealed,
                  _TABLE.c.updated_at).where(_TABLE.c.key == bindparam("key"))
 
@@ -153,10 +155,11 @@ class StateRepository:
 @lru_cache(maxsize=4)
 def _upsert(dialect: str) -> Any:
     """INSERT … ON CONFLICT (key) DO UPDATE, built once per database kind (its compiled form is cached too)."""
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        return None
-    stmt = insert(_TABLE)
     columns = ("flow", "step", "data", "sealed", "updated_at")
-    return stmt.on_conflict_do_update(index_elements=[_TABLE.c.key],
-                                      set_={c: getattr(stmt.excluded, c) for c in columns})
+    if dialect == "postgresql":
+        pg = postgresql.insert(_TABLE)
+        return pg.on_conflict_do_update(index_elements=[_TABLE.c.key], set_={c: pg.excluded[c] for c in columns})
+    if dialect == "sqlite":
+        lite = sqlite.insert(_TABLE)
+        return lite.on_conflict_do_update(index_elements=[_TABLE.c.key], set_={c: lite.excluded[c] for c in columns})
+    return None

@@ -34,7 +34,8 @@ OPENED = "我打开了您发来的链接，看了它的标题和正文。"
 class _Text(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.title, self.description, self.parts, self._skip, self._in_title = "", "", [], 0, False
+        self.title, self.description, self._skip, self._in_title = "", "", 0, False
+        self.parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k.lower(): v or "" for k, v in attrs}

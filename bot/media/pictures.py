@@ -22,9 +22,18 @@ UNREAD = ("这张图片我看过了，但没认出上面的文字（可能太小
           "想让我看看宣传靠不靠谱，请把上面的文字打出来发给我，或者拍得清楚一点再发；想举报请回复“我要举报”。")
 
 
+class Phrased(Protocol):
+    @property
+    def phrase(self) -> str: ...
+
+
+class PhraseReport(Protocol):
+    @property
+    def flags(self) -> tuple[Phrased, ...]: ...
+
+
 class PhraseFinder(Protocol):
-    def analyse(self, text: str):  # type: ignore[no-untyped-def]  # a report whose flags carry `phrase`
-        ...
+    def analyse(self, text: str) -> PhraseReport: ...
 
 
 class PictureReader:

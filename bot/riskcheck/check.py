@@ -27,7 +27,8 @@ from typing import Any
 from bot.riskcheck.aligned import Aligned, align, respell, sentences
 from bot.riskcheck.lexicon import DEFAULT_LEXICON, Lexicon, spec_flag_ids
 from bot.riskcheck.matching import find_phrase, is_generic_question, is_warning
-from bot.riskcheck.numbers import RateHit, find_rates, has_money_amount
+from bot.riskcheck.numbers import find_rates, has_money_amount
+from bot.riskcheck.periods import RateHit
 
 WECHAT_PASSIVE_LIMIT = 2048
 VERDICT_WORDS = {"high": "明显高风险", "caution": "需要警惕", "none": "未发现明显危险信号"}
@@ -78,7 +79,7 @@ class RiskChecker:
     def __init__(self, lexicon: Lexicon | Mapping[str, Any]):
         self.lexicon = lexicon if isinstance(lexicon, Lexicon) else Lexicon.from_dict(dict(lexicon))
         # one turn reads the same text several times (is it a pitch? what does it promise?): prepare it once
-        self.prepare = lru_cache(maxsize=256)(self._prepare)  # type: ignore[method-assign]
+        self.prepare = lru_cache(maxsize=256)(self._prepare)
 
     @classmethod
     def from_file(cls, path: Path | str = DEFAULT_LEXICON) -> RiskChecker:

@@ -8,14 +8,14 @@ price rises (每股一块五 … 挂牌以后少说十块, 99元一个 … 能�
 payout is the nearest amount after an invest verb (投, 存, 充值 …), else the nearest sum of money, else the nearest
 bare figure; an income (退休金每个月到账三千二) is no yield. Numerals: bot.riskcheck.numerals.
 
-Annualisation is simple interest: a daily rate ×365, a weekly rate ×52, a monthly rate ×12, a rate
-over N days ×365/N; a multiple of M over T years is (M-1)/T a year (one year when no period is said). Rates
-are fractions: 0.18 means 18% a year.
+Simple interest: a day ×365, a week ×52, a month ×12, N days ×365/N; a multiple of M over T years is (M-1)/T a
+year (one year when no period is said). Rates are fractions: 0.18 means 18% a year.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from bot.riskcheck.growth import growth_hits, multiple_hits
 from bot.riskcheck.numerals import AFTER_AMOUNT, CN_CHARS, CN_NUM, NUM, is_money, parse_number
@@ -147,7 +147,7 @@ _BARE = re.compile(rf"(?<![\d.*])(?P<a>\d{{3,7}}(?![\d*])|(?=[{CN_CHARS}]*[千�
 
 
 def _principal(principals: list[tuple[int, int, float]], amounts: list[tuple[int, int, float]],
-               start: int, end: int, above: float, bare: list[tuple[int, int, float]] = ()) -> float | None:
+               start: int, end: int, above: float, bare: Sequence[tuple[int, int, float]] = ()) -> float | None:
     """The deposit a payout is paid on: the nearest invest-verb amount, else the nearest sum of money,
     else the nearest bare figure of three digits or more (一块板子3600)."""
     for pool in (principals, amounts, bare):

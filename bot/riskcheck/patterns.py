@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from bot.textnorm import normalise
 
@@ -16,7 +17,7 @@ def norm_words(words: list[str]) -> list[str]:
     return out
 
 
-def alternation(words: list[str], patterns: list[str] = ()) -> re.Pattern[str] | None:
+def alternation(words: Sequence[str], patterns: Sequence[str] = ()) -> re.Pattern[str] | None:
     parts = [re.escape(w) for w in sorted(set(words), key=len, reverse=True)] + list(patterns)
     return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
 

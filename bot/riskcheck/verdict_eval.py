@@ -128,7 +128,7 @@ def _turn_ok(turn: Turn, want: Mapping[str, Any]) -> list[str]:
     if missing:
         wrong.append(f"flags missing {sorted(missing)}")
     if want.get("tip_prefilled"):
-        from bot.tips.flow import PREFILL
+        from bot.tips.prompts import PREFILL
 
         if not any(PREFILL.split("{}")[0] in r.text for r in turn.replies):
             wrong.append("tip not offered pre-filled")

@@ -60,4 +60,4 @@ def offices(desk: Desk) -> tuple[dict[str, Office], dict[str, int]]:
     rows = {o.code: o for o in session.scalars(select(Office))}
     counts = dict(session.execute(select(StaffAccount.office_code, func.count())
                                   .where(StaffAccount.active.is_(True)).group_by(StaffAccount.office_code)).all())
-    return rows, counts  # type: ignore[return-value]
+    return rows, counts

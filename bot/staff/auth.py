@@ -13,6 +13,7 @@ from bot.staff.accounts import StaffDirectory
 from bot.staff.credentials import totp_step, verify_password
 from bot.staff.roles import TOTP_REQUIRED
 from bot.store.console_models import StaffAccount
+from bot.store.db import affected
 from bot.store.models import AuditEntry, utcnow
 from bot.store.ratelimit import RateLimiter
 
@@ -78,7 +79,7 @@ class Authenticator:
             update(StaffAccount).where(StaffAccount.id == account.id, or_(
                 StaffAccount.totp_last_step.is_(None), StaffAccount.totp_last_step < step))
             .values(totp_last_step=step).execution_options(synchronize_session=False))
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
+        if affected(moved) != 1:
             return False
         account.totp_last_step = step
         return True

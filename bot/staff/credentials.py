@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import time
 import unicodedata
+from typing import TypedDict
 
 import pyotp
 from argon2 import PasswordHasher, Type
@@ -12,9 +13,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.textnorm import ascii_digits
 
+
 # Argon2id costs by the deployment's kdf_strength. "moderate" is argon2-cffi's RFC 9106 low-memory
 # profile; "interactive" the OWASP minimum; "min" only for tests.
-PROFILES = {
+class Profile(TypedDict):
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+
+
+PROFILES: dict[str, Profile] = {
     "moderate": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
     "interactive": {"time_cost": 2, "memory_cost": 19456, "parallelism": 1},
     "min": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -36,6 +37,10 @@ def zone_label() -> str:
     return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
 
 
+@overload
+def local(moment: datetime) -> datetime: ...
+@overload
+def local(moment: datetime | str | None) -> datetime | None: ...
 def local(moment: datetime | str | None) -> datetime | None:
     """A stored moment (naive means UTC; an ISO string as sealed records keep it) in the local zone."""
     if isinstance(moment, str):
@@ -58,6 +63,10 @@ def clean_text(value: str) -> str:
     return _UNSHOWABLE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+@overload
+def clean_value(value: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def clean_value(value: object) -> object: ...
 def clean_value(value: object) -> object:
     """`clean_text` through the strings of a JSON-like value (dicts, lists); other values as they are."""
     if isinstance(value, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,8 @@ from bot.staff.labels import zone
 from bot.staff.worklist import Deadlines, order_by, overdue_clause
 from bot.store.console_models import TipCase
 from bot.store.models import Tip
+
+Cols = TypeVarTuple("Cols")  # the columns a query selects
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,12 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, zone()).astimezone(UTC)
 
 
-def scoped(query: Select, offices: frozenset[str] | None) -> Select:
+def scoped(query: Select[*Cols], offices: frozenset[str] | None) -> Select[*Cols]:
     return query if offices is None else query.where(Tip.office_code.in_(offices))
 
 
-def _filtered(query: Select, f: QueueFilter, me: int | None, with_status: bool = True) -> Select:
+def _filtered(query: Select[*Cols], f: QueueFilter, me: int | None,
+              with_status: bool = True) -> Select[*Cols]:
     if with_status and f.status:
         query = query.where(Tip.status == f.status)
     if f.category:

@@ -76,7 +76,8 @@ def monthly(session: Session, labels: Labels, offices: frozenset[str] | None, mo
             reader: Reader) -> Report:
     """The new tips of one month (local time), county by county, with a summary by county and category."""
     first, nxt = month_bounds(month)
-    rows, per = [], Counter()
+    rows: list[list[Any]] = []
+    per: Counter[tuple[str, str, bool]] = Counter()
     for n, (tip, _case, assignee) in enumerate(_tips(session, offices, first, nxt), start=1):
         rows.append([n, tip.id, fmt(tip.created_at), labels.area(tip.office_code), labels.category(tip.category),
                      "是" if tip.urgent else "否", "是" if tip.real_name else "否", labels.status(tip.status),
@@ -138,7 +139,7 @@ def to_csv(report: Report) -> bytes:
 
 def to_xlsx(report: Report) -> bytes:
     wb = Workbook()
-    sheet = wb.active
+    sheet = wb.worksheets[0]  # the one a new workbook opens on (its active sheet)
     sheet.title = "线索明细"
     sheet.append(list(report.header))
     for row in report.rows:

@@ -34,13 +34,13 @@ class Dashboard:
 
 
 def _aware_hours(start: datetime, end: datetime) -> float:
-    start, end = local(start), local(end)  # type: ignore[assignment]
+    start, end = local(start), local(end)
     return (end - start).total_seconds() / 3600
 
 
 def dashboard(session: Session, labels: Labels, offices: frozenset[str] | None, weeks: int = 12,
               today: date | None = None) -> Dashboard:
-    today = today or local(utcnow()).date()  # type: ignore[union-attr]
+    today = today or local(utcnow()).date()
     monday = today - timedelta(days=today.weekday())
     mondays = [monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
     board = Dashboard(mondays)
@@ -54,7 +54,7 @@ def dashboard(session: Session, labels: Labels, offices: frozenset[str] | None, 
     buckets: Counter[str] = Counter()
     for tip, case in session.execute(query).all():
         created = local(tip.created_at)
-        week = created.date() - timedelta(days=created.weekday())  # type: ignore[union-attr]
+        week = created.date() - timedelta(days=created.weekday())
         i = index.get(week)
         if i is None:
             continue
@@ -103,5 +103,5 @@ def campaign_reach(session: Session, offices: frozenset[str] | None, since: date
             rows = session.execute(query).all()
     except SQLAlchemyError:
         return None
-    counts = dict(rows)
+    counts: dict[str, int] = {audience: n for audience, n in rows}
     return {label: int(counts.get(code, 0)) for code, label in AUDIENCES.items()}

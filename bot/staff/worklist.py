@@ -69,13 +69,14 @@ def overdue_clause(d: Deadlines, now: datetime | None = None) -> ColumnElement[b
                and_(Tip.status.in_(OPEN), Tip.updated_at < now - timedelta(days=d.open_days)))
 
 
-def contents(session: Session, tip_ids: list[int], key: UnlockedOfficeKey, office_code: str) -> dict[int, dict]:
+def contents(session: Session, tip_ids: list[int], key: UnlockedOfficeKey,
+             office_code: str) -> dict[int, dict[str, Any]]:
     """The content part of each tip sealed to this office (one query; unreadable ones are left out)."""
     if not tip_ids:
         return {}
     seals = session.scalars(select(TipSeal).where(TipSeal.tip_id.in_(tip_ids), TipSeal.office_code == office_code,
                                                   TipSeal.part == "content").order_by(TipSeal.id))
-    out: dict[int, dict] = {}
+    out: dict[int, dict[str, Any]] = {}
     for seal in seals:
         if seal.tip_id in out:
             continue  # the first content part is the tip; later ones are escalation markers
@@ -92,7 +93,7 @@ def fold(text: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", text or "")).casefold()
 
 
-def matches(content: dict, query: str) -> bool:
+def matches(content: dict[str, Any], query: str) -> bool:
     """Every word of the query appears in the tip's own words (spaces separate words)."""
     hay = fold(" ".join(str(content.get(k) or "") for k in SEARCHED))
     return all(fold(word) in hay for word in query.split() if fold(word))

@@ -32,9 +32,9 @@ class Campaign(Base):
     source: Mapped[str] = mapped_column(String(16), default="manual")  # manual | calendar
     # e.g. "june_month@2027": scheduling the calendar twice makes no second campaign
     calendar_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    audiences: Mapped[list] = mapped_column(JSON, default=list)  # empty: everyone
-    counties: Mapped[list] = mapped_column(JSON, default=list)   # empty: the whole city
-    channels: Mapped[list] = mapped_column(JSON, default=list)   # empty: every push channel
+    audiences: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: everyone
+    counties: Mapped[list[str]] = mapped_column(JSON, default=list)   # empty: the whole city
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)   # empty: every push channel
     status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
     scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     planned: Mapped[int] = mapped_column(Integer, default=0)

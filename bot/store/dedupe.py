@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.store.db import affected
 from bot.store.models import InboundSeen, utcnow
 
 
@@ -39,4 +40,4 @@ class InboundDeduper:
 
     def prune(self, session: Session, older_than: timedelta = timedelta(days=2)) -> int:
         result = session.execute(delete(InboundSeen).where(InboundSeen.created_at < utcnow() - older_than))
-        return int(getattr(result, "rowcount", 0) or 0)
+        return affected(result) or 0

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from bot.store.db import affected
 from bot.store.models import Conversation, utcnow
 
 
@@ -19,4 +20,4 @@ def purge_stale_drafts(session: Session, ttl: timedelta) -> int:
         .where(Conversation.updated_at < cutoff, or_(Conversation.sealed.is_not(None), Conversation.flow.is_not(None)))
         .values(sealed=None, flow=None, step=None)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return affected(result) or 0

@@ -164,7 +164,7 @@ class TipFlow:
         self._pick_up(ctx, draft, ctx.text)
         return None
 
-    def _pick_up(self, ctx: Ctx, draft: dict, text: str, region: bool = False) -> None:
+    def _pick_up(self, ctx: Ctx, draft: dict[str, Any], text: str, region: bool = False) -> None:
         """Slots typed early: a county named, a total amount (not one share's price), a head count."""
         if region and "region" not in draft:
             office = self.offices.resolve(text)
@@ -172,7 +172,7 @@ class TipFlow:
                 draft["region"], draft["region_text"] = office.code, office.area
         fill_numbers(draft, text)
 
-    def _edit(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
+    def _edit(self, ctx: Ctx, draft: dict[str, Any], norm: str) -> Turn:
         """修改 → which field → that one question again → back to the summary."""
         slot = EDITABLE.get(norm) or next((v for k, v in EDITABLE.items() if k in norm), None)
         if slot is None:
@@ -183,20 +183,20 @@ class TipFlow:
             return self._ask(ctx, PROMPTS["region"], "region", self._county_buttons())
         return self._ask(ctx, PROMPTS[slot], slot, ["跳过"] if slot in OPTIONAL else [])
 
-    def _image(self, ctx: Ctx, draft: dict) -> Turn:
+    def _image(self, ctx: Ctx, draft: dict[str, Any]) -> Turn:
         images = draft.setdefault("images", [])
         if len(images) >= MAX_IMAGES:
             return self._ask(ctx, f"最多收{MAX_IMAGES}张图片，已经够了。回复“好了”继续。", "evidence")
         images.append(image_payload(ctx.msg.media or b""))
         return self._ask(ctx, f"收到第{len(images)}张图片。还有就继续发，发完回复“好了”。", "evidence")
 
-    def _contact(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
+    def _contact(self, ctx: Ctx, draft: dict[str, Any], norm: str) -> Turn:
         draft["contact"] = contact_answer(norm, ctx.text)
         if draft["contact"] is None:
             return self._ask(ctx, "请回复“匿名”，或者回复姓名和手机号（例如：张三 13800000000）。", "contact")
         return self._ask_next(ctx)
 
-    def _confirm(self, ctx: Ctx, draft: dict, norm: str) -> Turn:
+    def _confirm(self, ctx: Ctx, draft: dict[str, Any], norm: str) -> Turn:
         if norm in ("修改", "改一下", "要改", "改"):
             return self._ask(ctx, "要改哪一项？", "edit", [*EDITABLE, "全部重填"])
         if norm in ("重填", "重新填", "全部重填"):

@@ -132,7 +132,7 @@ def read_content(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code
     except (SealingError, ValueError):
         return None
     session.add(AuditEntry(actor=actor, action="open", tip_id=tip.id, reason=reason))
-    return clean_value(body) if isinstance(body, dict) else None  # type: ignore[return-value]
+    return clean_value(body) if isinstance(body, dict) else None
 
 
 def relay_target(session: Session, tip: Tip, key: UnlockedOfficeKey, office_code: str) -> tuple[str, str] | None:

@@ -17,8 +17,12 @@ def tip_allowed(ctx: Ctx, per_day: int, per_address_per_day: int, digest: Callab
     day = timedelta(days=1)
     # Counted to the hour only, so that the time of a count does not point at the tip it was for.
     hour: datetime = utcnow().replace(minute=0, second=0, microsecond=0)
-    check = (lambda b, k, n: limiter.reserve(b, k, n, day, at=hour)) if reserve else (
-        lambda b, k, n: limiter.allowed(b, k, n, day))
+
+    def check(bucket: str, key: str, limit: int) -> bool:
+        if reserve:
+            return limiter.reserve(bucket, key, limit, day, at=hour)
+        return limiter.allowed(bucket, key, limit, day)
+
     if not check("tip", ctx.key, per_day):
         return False
     if ctx.msg.address and not check("tip_ip", digest("ip", ctx.msg.address), per_address_per_day):

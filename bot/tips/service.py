@@ -99,8 +99,8 @@ class TipService:
     def notify(self, filed: Filed) -> None:
         """Tell the office a tip arrived: id, county, category, urgency. Never any content."""
         metrics.observe_tip(filed.urgent)
-        notice = TipNotice(filed.tip_id, self.offices.get(filed.office_code).area,  # type: ignore[union-attr]
-                           self.categories.label(filed.category), filed.urgent)
+        office = self.offices.get(filed.office_code) or self.offices.city  # as the tip flow names it
+        notice = TipNotice(filed.tip_id, office.area, self.categories.label(filed.category), filed.urgent)
         try:
             self._notifier.notify(notice)
         except Exception as exc:  # the tip is filed already; a failed notice must not lose it
@@ -113,7 +113,8 @@ class TipService:
             return None
         return session.scalars(select(Tip).where(Tip.receipt_hash == digest)).first()
 
-    def add_information(self, session: Session, tip: Tip, text: str | None = None, image: dict | None = None) -> None:
+    def add_information(self, session: Session, tip: Tip, text: str | None = None,
+                        image: dict[str, str] | None = None) -> None:
         if text:
             self._seal(session, tip, "addition", {"text": text, "at": utcnow().isoformat()})
             if is_urgent(None, None, [text]) and not tip.urgent:

@@ -12,6 +12,7 @@ missed message does not lose it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -31,7 +32,7 @@ WINDOW = timedelta(hours=1)
 
 
 class StatusFlow:
-    def __init__(self, service: TipService, hash_address, *, failures_per_hour: int = 5,  # type: ignore[no-untyped-def]
+    def __init__(self, service: TipService, hash_address: Callable[[str], str], *, failures_per_hour: int = 5,
                  failures_per_address_per_hour: int = 20, lookups_per_hour: int = 12,
                  lookups_per_address_per_hour: int = 60) -> None:
         self.service = service

@@ -19,7 +19,7 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 12, 34, 40
 def _nice_max(value: int, ticks: int = 4) -> int:
     """The axis top: `ticks` equal whole steps of 1, 2 or 5 × 10^k covering the value."""
     need = max(1, math.ceil(value / ticks))
-    magnitude = 10 ** int(math.log10(need))
+    magnitude: int = 10 ** int(math.log10(need))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= need)
     return step * ticks
 

@@ -128,7 +128,8 @@ class Ctx:
 
 
 def services_of(request: Request) -> Services:
-    return request.app.state.services
+    services: Services = request.app.state.services
+    return services
 
 
 def console(request: Request) -> Iterator[Ctx]:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.offices import Office
 from bot.staff import admindesk, roles
 from bot.staff.accounts import Issued, StaffError
 from bot.staff.credentials import WeakPassword
@@ -21,7 +22,7 @@ def _admin(ctx: Ctx) -> None:
         raise ConsoleError(403, "只有管理员可以管理人员和单位。")
 
 
-def _manageable_offices(ctx: Ctx) -> list:
+def _manageable_offices(ctx: Ctx) -> list[Office]:
     offices = ctx.st.kit.labels.offices
     return [o for o in [offices.city, *offices.counties] if roles.can_manage_staff(ctx.staff, o.code, ctx.desk.city)]
 

@@ -21,7 +21,7 @@ TYPES = {"csv": "text/csv; charset=utf-8",
 
 
 def _this_month() -> date:
-    return local(utcnow()).date().replace(day=1)  # type: ignore[union-attr]
+    return local(utcnow()).date().replace(day=1)
 
 
 def _month(text: str) -> date | None:

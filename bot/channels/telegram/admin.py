@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from bot.channels.telegram.app import ALLOWED_UPDATES, bot_commands
 from bot.channels.telegram.sender import make_bot, webhook_secret
@@ -25,11 +26,14 @@ async def delete_webhook(settings: Settings) -> None:
         await bot.delete_webhook()
 
 
+T = TypeVar("T")
+
+
 class TelegramAdminError(Exception):
     """A webhook or polling command failed; the message names the problem, never a secret."""
 
 
-def run_admin(coro: Any) -> Any:
+def run_admin(coro: Coroutine[Any, Any, T]) -> T:
     """Run one admin call (set/delete the webhook, poll), turning PTB's errors into TelegramAdminError."""
     from telegram.error import InvalidToken, TelegramError
 

@@ -8,6 +8,7 @@ person's private chat (user "<user id>@<chat id>"), so nothing of a private tip 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from telegram import Message, Update
 from telegram.constants import ChatType, MessageEntityType
@@ -52,16 +53,15 @@ def parse_update(update: Update, bot_id: int, username: str) -> Incoming | None:
     if not private:
         text = _strip_mention(text, username)
     user = str(msg.from_user.id) if private else f"{msg.from_user.id}@{msg.chat.id}"
-    base = {"chat_id": msg.chat.id, "user": user, "private": private, "message_id": msg.message_id}
+    base = partial(Incoming, chat_id=msg.chat.id, user=user, private=private, message_id=msg.message_id)
     if command is not None:
         if not private and not addressed and command not in ENGINE_TEXT and command != "start":
             return None  # another bot's bare command in a group
-        return Incoming(**base, command=command, argument=argument)
+        return base(command=command, argument=argument)
     image, too_big = _image(msg)
     if image is None and not too_big and not text.strip():
-        return Incoming(**base, unsupported=_is_media(msg)) if _is_media(msg) else None
-    return Incoming(**base, text=text.strip(), forwarded=msg.forward_origin is not None, image=image,
-                    image_too_big=too_big)
+        return base(unsupported=_is_media(msg)) if _is_media(msg) else None
+    return base(text=text.strip(), forwarded=msg.forward_origin is not None, image=image, image_too_big=too_big)
 
 
 def _callback(update: Update, bot_id: int) -> Incoming | None:
@@ -72,14 +72,14 @@ def _callback(update: Update, bot_id: int) -> Incoming | None:
         return None
     private = message.chat.type == ChatType.PRIVATE
     user = str(query.from_user.id) if private else f"{query.from_user.id}@{message.chat.id}"
-    base = {"chat_id": message.chat.id, "user": user, "private": private, "callback_id": query.id}
+    base = partial(Incoming, chat_id=message.chat.id, user=user, private=private, callback_id=query.id)
     label = None
     if isinstance(message, Message) and message.reply_markup is not None:
         label = next((b.text for row in message.reply_markup.inline_keyboard for b in row
                       if b.callback_data == query.data), None)
     if label is None:
-        return Incoming(**base, expired=True)
-    return Incoming(**base, text=label, message_id=message.message_id)
+        return base(expired=True)
+    return base(text=label, message_id=message.message_id)
 
 
 def _command(msg: Message, text: str, username: str) -> tuple[str | None, str, bool]:

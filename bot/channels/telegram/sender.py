@@ -66,7 +66,7 @@ def quiet_sdk_logs() -> None:
             logger.addFilter(_NoPayload())
 
 
-def make_bot(token: str, api_base: str, *, rate: float = 30.0, retries: int = 0, pool: int = 16) -> ExtBot:
+def make_bot(token: str, api_base: str, *, rate: float = 30.0, retries: int = 0, pool: int = 16) -> ExtBot[int]:
     """A bot whose sends pass PTB's AIORateLimiter (global `rate`/s, 20/min per group)."""
     base, files = api_urls(api_base)
     quiet_sdk_logs()
@@ -163,9 +163,9 @@ class TelegramSender:
         self._on_blocked = on_blocked
         self._resume_at = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ext: ExtBot | None = None
+        self._ext: ExtBot[int] | None = None
 
-    def _bot(self) -> ExtBot:
+    def _bot(self) -> ExtBot[int]:
         loop = asyncio.get_running_loop()
         if self._ext is None or self._loop is not loop:  # an HTTP pool belongs to one event loop
             self._loop = loop

@@ -8,6 +8,7 @@ update kinds the bot did not subscribe to are dropped before PTB.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 MAX_ID = 2**63 - 1
@@ -53,7 +54,7 @@ def _fields(obj: dict[str, Any], where: str, required: dict[str, Any], optional:
                 check(obj[name], f"{where}.{name}")
 
 
-def _list_of(check):  # type: ignore[no-untyped-def]
+def _list_of(check: Callable[[Any, str], None]) -> Callable[[Any, str], None]:
     def checked(value: Any, where: str) -> None:
         if not isinstance(value, list):
             raise NotAnUpdate(f"{where} must be a list")

@@ -41,17 +41,18 @@ BLOCKED = {43004, 40003, 43019}     # unfollowed; not a follower's openid; the p
 RETRY = {-1: 5.0, 45009: 600.0, 45011: 5.0}  # system busy; daily API quota; too fast
 
 
-class _Sdk(_SdkClient):  # type: ignore[misc]
+class _Sdk(_SdkClient):  # type: ignore[misc]  # wechatpy has no type hints: its client is Any
     """wechatpy's client with a configurable token URL and a token read only from the shared storage."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._token_lock = threading.Lock()
 
-    def fetch_access_token(self) -> dict:
-        return self._fetch_access_token(  # type: ignore[no-any-return]
+    def fetch_access_token(self) -> dict[str, Any]:
+        token: dict[str, Any] = self._fetch_access_token(
             url=self.API_BASE_URL + "token",
             params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+        return token
 
     @property
     def access_token(self) -> str:
@@ -160,7 +161,7 @@ class WeChatClient:
             raise WeChatApiError("too_large")
         return content
 
-    def create_menu(self, menu: dict) -> None:
+    def create_menu(self, menu: dict[str, Any]) -> None:
         """Replace the account's custom menu (blocking; for the CLI)."""
         try:
             self._sdk.menu.create(menu)

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.channels.wechat.client import WeChatApiError, WeChatClient
+from bot.channels.wechat.client import WeChatClient
+from bot.channels.wechat.errors import WeChatApiError
 from bot.channels.wechat.menu import Menu
 from bot.channels.wechat.protocol import WeChatMessage
 from bot.channels.wechat.render import Answer, pick, render, text_answer

@@ -70,15 +70,15 @@ class WeChatGateway:
                 self._keep(asyncio.create_task(self._deliver_later(msg, task)))
                 return None
             return self._passive(msg, answer)
-        answer = await self._wait_for_answer(key, deadline)  # a retry: never do the work twice
-        if answer is None or not answer.pages:
+        waited = await self._wait_for_answer(key, deadline)  # a retry: never do the work twice
+        if waited is None or not waited.pages:
             return None
         if self._deduper.first_time("wechat-final", key):
-            self._keep_answer(key, answer, passive=True)  # later retries may give it again
-            return self._passive(msg, answer)
+            self._keep_answer(key, waited, passive=True)  # later retries may give it again
+            return self._passive(msg, waited)
         kept = self.box.get(self._answer_name(key))
         if isinstance(kept, dict) and kept.get("passive"):  # a retry holds it, not the customer-service path
-            return self._passive(msg, answer)
+            return self._passive(msg, waited)
         return None
 
     async def _work(self, msg: WeChatMessage) -> Answer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -54,9 +55,9 @@ class Menu:
         """The text a click stands for; an unknown key (an old menu) gets the fallback."""
         return next((i.text for i in self.clickable() if i.key == key), self.fallback)
 
-    def to_wechat(self) -> dict:
+    def to_wechat(self) -> dict[str, Any]:
         """The body of WeChat's menu create API."""
-        def one(item: MenuItem) -> dict:
+        def one(item: MenuItem) -> dict[str, Any]:
             if item.subs:
                 return {"name": item.name, "sub_button": [one(s) for s in item.subs]}
             return {"type": "click", "name": item.name, "key": item.key}

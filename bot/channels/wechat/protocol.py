@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import xmltodict
 from wechatpy import parse_message
@@ -154,7 +155,7 @@ class WeChatProtocol:
         return xml, "application/xml"
 
 
-def _parse(body: bytes) -> dict:
+def _parse(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_XML:
         raise Rejected(413, f"message too large (limit {MAX_XML} bytes)")
     if _DECLARATION.search(body):
@@ -187,26 +188,26 @@ def _message(xml: bytes) -> WeChatMessage:
         value = raw._data.get(name)
         return value.strip() if isinstance(value, str) else ""
 
-    base = {"user": user, "account": account}
     if kind == "event":
         event = _EVENTS.get(str(getattr(raw, "event", "") or field("Event")).lower(), "other")
         extra = _event_extra(raw._data, event)
         key = f"{user}:{created}:{event}" + (f":{extra['msg_id']}" if extra.get("msg_id") else "")
-        return WeChatMessage("event", dedupe_key=key, event=event, event_key=field("EventKey"), extra=extra, **base)
+        return WeChatMessage("event", dedupe_key=key, event=event, event_key=field("EventKey"), extra=extra,
+                             user=user, account=account)
     key = msg_id or f"{user}:{created}"
     if kind == "text":
-        return WeChatMessage("text", dedupe_key=key, text=field("Content"), **base)
+        return WeChatMessage("text", dedupe_key=key, text=field("Content"), user=user, account=account)
     if kind == "voice":
-        return WeChatMessage("voice", dedupe_key=key, text=field("Recognition"), **base)
+        return WeChatMessage("voice", dedupe_key=key, text=field("Recognition"), user=user, account=account)
     if kind == "image":
-        return WeChatMessage("image", dedupe_key=key, media_id=field("MediaId"), **base)
+        return WeChatMessage("image", dedupe_key=key, media_id=field("MediaId"), user=user, account=account)
     if kind == "link":
         text = "\n".join(t for t in (field("Title"), field("Description"), field("Url")) if t)
-        return WeChatMessage("link", dedupe_key=key, text=text, **base)
-    return WeChatMessage("other", dedupe_key=key, **base)
+        return WeChatMessage("link", dedupe_key=key, text=text, user=user, account=account)
+    return WeChatMessage("other", dedupe_key=key, user=user, account=account)
 
 
-def _event_extra(data: dict, event: str) -> dict[str, str]:
+def _event_extra(data: dict[str, Any], event: str) -> dict[str, str]:
     """The details of a mass-send result or of a 订阅通知 answer, as short strings."""
     out: dict[str, str] = {}
     if event == "mass_finish":

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wechatpy.session import SessionStorage
 
+from bot.store.db import affected
 from bot.store.models import SharedValue, utcnow
 
 NAME_MAX = 64
@@ -82,10 +83,10 @@ class SharedBox:
             result = session.execute(delete(SharedValue).where(
                 SharedValue.name.startswith(prefix, autoescape=True), SharedValue.expires_at < utcnow()))
             session.commit()
-        return int(getattr(result, "rowcount", 0) or 0)
+        return affected(result) or 0
 
 
-class TokenStorage(SessionStorage):  # type: ignore[misc]
+class TokenStorage(SessionStorage):  # type: ignore[misc]  # wechatpy has no type hints: its base is Any
     """wechatpy's session storage on the shared box: a token near its expiry reads as absent."""
 
     def __init__(self, box: SharedBox, *, refresh_margin: float = 300.0) -> None:

@@ -9,11 +9,18 @@ from bot.store.db import make_engine
 from bot.store.schema import metadata
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-if not url:
+
+
+def _url() -> str:
+    configured = config.get_main_option("sqlalchemy.url")
+    if configured:
+        return configured
     from bot.settings import Settings
 
-    url = Settings().database_url
+    return Settings().database_url
+
+
+url = _url()
 
 
 def run_migrations_offline() -> None:
