@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     # The NLU's top-1 probability below which the bot asks which topic was meant.
     nlu_threshold: float = 0.32
     # Threads per process that run turns (synchronous: database, NLU, Argon2, OCR) off the event loop.
-    turn_threads: int = Field(default=8, ge=1, le=64)
+    turn_threads: int = Field(default=2, ge=1, le=64)  # CPU-bound turns: more threads only contend (bench/chat.py)
     redis_url: str = ""
     # When set, /metrics requires `Authorization: Bearer <token>` (Prometheus' bearer_token).
     metrics_token: str = ""
