@@ -72,7 +72,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(INTENT) and m.get(TEXT)]
-        svm = LinearSVC(C=self._config["C"])
+        svm = LinearSVC(C=self._config["C"], random_state=0)  # seeded: the same data trains the same model
         svm.fit(self._features(examples), [m.get(INTENT) for m in examples])
         self._classes = [str(c) for c in svm.classes_]
         self._coef, self._intercept = svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32)
