@@ -59,6 +59,8 @@ _BUYBACK = re.compile(  # 一坛五千，三年后公司按八千回购: bought 
     r"\s*(?:的)?(?:价格?|价钱)?\s*(?:回购|买回|收回去|收购回去)"
 )
 
+_STAKE = re.compile(r"放|投|存|交|充|买")  # 放一千过十天就变一千三: a sum put in, money without a unit
+
 
 def growth_hits(text: str) -> list[RateHit]:
     """A sum that grows into a bigger one (一万变三万), or a price that rises after a listing (每股1.5元 …
@@ -76,7 +78,8 @@ def growth_hits(text: str) -> list[RateHit]:
                 continue
             if kind == "buyback" and a < 100:
                 continue
-            if kind == "growth" and not (
+            staked = kind == "growth" and _STAKE.search(text, max(0, m.start() - 3), m.start()) is not None
+            if kind == "growth" and not staked and not (
                 is_money(m.group("a"), m.group("ua")) and is_money(m.group("b"), m.group("ub"))
             ):
                 continue

@@ -8,8 +8,7 @@ price rises (每股一块五 … 挂牌以后少说十块, 99元一个 … 能�
 payout is the nearest amount after an invest verb (投, 存, 充值 …), else the nearest sum of money, else the nearest
 bare figure; an income (退休金每个月到账三千二) is no yield. Numerals: bot.riskcheck.numerals.
 
-Simple interest: a day ×365, a week ×52, a month ×12, N days ×365/N; a multiple of M over T years is (M-1)/T a
-year (one year when no period is said). Rates are fractions: 0.18 means 18% a year.
+Simple interest (a day ×365, a week ×52, a month ×12, N days ×365/N); rates are fractions (0.18 = 18% a year).
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from bot.riskcheck.periods import (
 )
 
 _YIELD_WORD = re.compile(
-    r"收益|回报|利息|利率|息|返|分红|年化|赚|红利|派息|租金|溢价|加价|盈利|利润|补贴|回馈|增值|升值|本金再?加|回购"
+    r"收益|回报|利息|利率|息|返|分红|年化|赚|红利|派息|租金|溢价|加价|盈利|利润|补贴|回馈|增值|升值|本金再?加|回购|分成|保底"
 )
 
 _FD = r"(?P<{}>[一二三四五六七八九\d](?![\d.万千百元块]))?"  # 一分五 = 1.5 分
@@ -40,7 +39,7 @@ _PCT = re.compile(
     rf"|(?P<pct>{NUM})\s*(?P<pt>%|个点)"
     rf"|(?:(?P<kw>月利率|年利率|日利率|月息|年息|日息|月利|年利|日利|利息)\s*)(?P<fen>{NUM})\s*(?P<unit>分|厘){_FD.format('fd')}(?!之)"
     rf"|(?P<fen2>{NUM})\s*(?P<unit2>分|厘){_FD.format('fd2')}\s*(?:的)?\s*(?:利|息)"
-    rf"|(?:赚|收益|回报|利润|分红|返|涨)\s*(?:了|到)?\s*(?P<cheng>{NUM})\s*成(?![本员功立为交人年])"
+    rf"|(?:赚|收益|回报|利润|分红|返|涨|加)\s*(?:了|到)?\s*(?P<cheng>{NUM})\s*成(?![本员功立为交人年])"
     r"|(?P<kw2>日息|日利|日化|日收益|月息|月利)\s*千(?P<pm>[一二两三四五六七八九\d](?:点[一二三四五六七八九\d])?)(?![百十万分])"
     rf"|(?P<kw3>年息|年利|年回报|年收益|年化)\s*(?P<bare>{NUM})(?![\d.]|\s*(?:分|厘|元|块|万|千|百|个|年|月|天|%))"
 )
@@ -62,18 +61,18 @@ _PAIR = re.compile(  # 一万块一周五百, 十万一年两万: deposit, perio
 )
 _LUMP = re.compile(
     rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>小时|天|日|周|星期|个月|月|年)\s*,?\s*(?:(?:以后|后|内|之后|到期|期满|出局)[^。;!?]{{0,14}}?)?"
-    r"(?:就|就能|能|可以|可|会|再)?(?P<v>还(?=[你您给\d一二两三四五六七八九十])|拿回|收回|返还|退还|到手|变成|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返|拿到|拿)"
+    r"(?:就|就能|能|可以|可|会|再)?(?P<v>还(?=[你您给\d一二两三四五六七八九十])|拿回|收回|返还|退还|到手|变成|变|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返|拿到|拿)"
     rf"(?:(?P<plus>本金再?加上?)|[^\d,。;!?]{{0,3}}?)(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元|万)?"
 )
 _EVENT = re.compile(
-    r"(?:后|以后|之后)[^\d,。;!?]{0,6}?(?P<v>拿回|收回|返还|退还|到手|收到|获得|可得|得到|领取|回来|到账|返|回馈)"
+    r"(?:后|以后|之后|期末|年底|年末)[^\d,。;!?]{0,6}?(?P<v>拿回|收回|返还|退还|到手|收到|获得|可得|得到|领取|回来|到账|返|回馈)"
     rf"[^\d,。;!?]{{0,3}}?(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?P<u>元|块钱|块|万元|万)?"
 )
 _SWAP = re.compile(  # 捐一万返两万, 投五千还你八千: paid in, paid back more (a year when no period is said)
     rf"(?:投|存|捐|交|充值|充|买|入股|放进去|放)(?:满|了|个)?\s*(?P<dep>{NUM})\s*(?P<u>元|块钱|块|万元)?[^\d,。;!?:%]{{0,3}}?"
     rf"(?:返还|返|还给你|还你|还您|还|给你|给您|变成|变|拿回|收回|退)(?:他|她|你|您|俺|我)?\s*(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
 )
-_TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "收到", "回来", "到账", "连本带利"})
+_TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "变", "收到", "回来", "到账", "连本带利"})
 _REPAY_VERBS = frozenset({"拿回", "收回", "返还", "退还", "连本带利", "返", "回来"})  # the stake said paid back
 _PAYBACK = re.compile(  # 三个月回本: the whole stake back in that time, 100% over it
     rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>天|周|个月|月|年)\s*(?:就|就能|就可以|能|可以|即可)?\s*(?:回本|收回成本)"
@@ -83,7 +82,7 @@ _FLOOR = re.compile(  # 一股五千保底分一千: a guaranteed payout with no
 )
 _PRINCIPAL = re.compile(
     r"(?:投资|投入|投了|投|存入|存进|存了|存|充值|充了|充|交了|交|缴纳|缴|入股|认购|购买|买了|买|拿出|放进|放了|"
-    r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押|只要|只需|仅需|借给|借出|出借)[^\d,。;!?:之%]{0,4}?"
+    r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押|只要|只需|仅需|借给|借出|出借|放)[^\d,。;!?:之%]{0,4}?"
     rf"(?P<a>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
     rf"|(?P<b>{NUM})\s*(?:元|块钱|块|万元)?\s*(?:的)?\s*(?:本金|投进去|存进去|放进去|投资进去|投进来|放进来|拿进来|进来|进去)"
 )
@@ -114,7 +113,8 @@ def _percent_hits(text: str) -> list[RateHit]:
             period = {"月": "month", "年": "year", "日": "day"}.get(kw[0], period)
             per_year = PERIODS_PER_YEAR.get(period or "year", per_year)
         lo, hi = clause_bounds(text, m.start(), m.end(), 12, 8)
-        beside = near.name in ("day", "week", "month") and near.dist <= 4  # 一天稳定两个点
+        beside = near.dist <= 4 and (near.name in ("day", "week", "month")
+                                     or (g["pt"] == "个点" and near.name == "year"))  # 一年12个点
         given = _GIVEN.search(text, max(0, m.start() - 3), m.start()) is not None  # 一年给百分之二十
         if not strong and not beside and not given and not _YIELD_WORD.search(text, lo, hi):
             continue  # 打8折, 占比30%: a percentage, not a yield
@@ -225,9 +225,9 @@ def _lump_hits(text: str, principals: list[tuple[int, int, float]], amounts: lis
         if amount and deposit and not period_near(text, m.start(), m.end()).name:
             hits.append(RateHit(amount / deposit, m.start(), m.end(), "year", "payout", True))
     for m in _EVENT.finditer(text):  # a sum paid back after an event, no period said: over one year
-        amount = parse_number(m.group("amt"))
-        deposit = _principal(principals, amounts, m.start(), m.end(), 0.0)
-        if amount and deposit and amount > deposit and is_money(m.group("amt"), m.group("u")):
+        amount, deposit = parse_number(m.group("amt")), _principal(principals, amounts, m.start(), m.end(), 0.0)
+        money = amount and deposit and (is_money(m.group("amt"), m.group("u")) or amount < deposit * 10)  # no unit
+        if amount and deposit and amount > deposit and money:
             repays = m.group("v") in _REPAY_VERBS
             hits.append(RateHit(amount / deposit - 1, m.start(), m.end(), "year", "lump", True, repays))
     return hits

@@ -16,7 +16,7 @@ _PERIOD_WORDS = [  # (regex, period, is it a yield word by itself)
     (r"月息|月利|月化|月收益|月回报|月分红|月返", "month", True), (r"每个?月|月月|一个月|按月|月底", "month", False),
     (r"周息|周化|周收益|周回报|周返", "week", True),
     (r"每个?(?:周|星期|礼拜)[一二三四五六日天末]?|一周|一个?星期|一个?礼拜|周周", "week", False),
-    (r"日息|日利|日化|日收益|日回报|日分红|日返", "day", True), (r"每天|每日|天天|一天|按天|日日", "day", False),
+    (r"日息|日利|日化|日收益|日回报|日分红|日返|日产", "day", True), (r"每天|每日|天天|一天|按天|日日", "day", False),
 ]
 PERIOD_RE = [(re.compile(p), per, strong) for p, per, strong in _PERIOD_WORDS]
 _SPAN_RE = re.compile(rf"({NUM}|半)\s*(个)?\s*(小时|天|日|周|星期|礼拜|个月|月|年)(?![期代级前底初末龄度纪])")

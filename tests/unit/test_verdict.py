@@ -185,3 +185,45 @@ def test_a_bigger_sum_taken_back_is_no_principal_promise_unless_said_as_paid_bac
     paid_back = checker.analyse("捐一千，三个月后返一千三", personal=True).flag_ids
     assert "high_return" in taken and "guaranteed_principal" not in taken
     assert "guaranteed_principal" in paid_back
+
+
+# --- wording met in a fourth blind set's tuning half ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "annual"),
+    [
+        ("买一份算力3000元，日产0.5%收益", 0.005 * 365),          # 日产: a day's output
+        ("说是养老理财，一年12个点", 0.12),                         # 个点 beside a year
+        ("放一千过十天就变一千三", 0.3 * 365 / 10),                 # 放 puts money in; 变 the total after
+        ("捐一千给贫困生，学期末平台返还一千二", 0.2),               # after the term, no unit on the sum
+        ("投五千块上线以后分成保底百分之三十", 0.3),                  # 分成 / 保底 name the percent a yield
+        ("存一千，每十天出局一次拿回本金加两成", 0.2 * 365 / 10),     # 加两成 on the principal
+    ],
+)
+def test_fourth_set_yield_forms_are_read(text, annual):
+    rates = [r.annual for r in find_rates(normalise(text)) if r.annual is not None]
+    assert rates and max(rates) == pytest.approx(annual, rel=1e-2), (text, rates)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("加盟费五万，公司保证每月返四千", "guaranteed_principal"),
+        ("买字画份额，平台承诺随时按买入价回购，每天涨1%", "guaranteed_principal"),
+        ("先交两万保证金，保证金年息18%，到期退", "guaranteed_principal"),
+        ("一个电话打过来，说可以内部认购股权，三个月后上市", "public_solicitation"),
+        ("一个电话打过来，说可以内部认购股权，三个月后上市", "ipo_equity_lure"),
+        ("学姐让我做校园代理，同学注册投钱，平台年化18%", "public_solicitation"),
+        ("存了钱每十天拿回本金加两成，还得拉新人才能提现", "referral_reward"),
+        ("国家新能源补贴项目名额只有五十个今天不交定金明天就没了年化百分之十八", "urgency"),
+        ("充一万送利息每月两百", "rebate_disguise"),
+        ("老乡给我推了个数字货必，说一个月翻一番", "crypto_disguise"),           # 货必: a slip for 货币
+    ],
+)
+def test_fourth_set_wording_raises_its_flag(checker, text, flag):
+    assert flag in checker.analyse(text, personal=True).flag_ids
+
+
+def test_an_asked_word_masks_only_when_it_is_asked(checker):
+    """保险 in 保险公司 is no ask; 是正规的吗 is: a licensed insurer asked about raises nothing."""
+    assert checker.analyse("买商业养老保险，保险公司是有牌照的，每年交一万，这种算正规吗", personal=True).flag_ids == []
+    assert checker.analyse("保险业务员推荐重疾险，每年缴八千，这种是正规的吗", personal=True).flag_ids == []
