@@ -36,12 +36,15 @@ DIALOGUES = DATA / "dialogues_heldout.yaml"
 # two sets, each written blind by someone who had not seen the code or the data, at different times
 SETS = {"heldout": (SITUATIONS, DIALOGUES),
         "blind2": (DATA / "situations_blind2.yaml", DATA / "dialogues_blind2.yaml"),
-        "blind3": (DATA / "situations_blind3.yaml", DATA / "dialogues_blind3.yaml")}
+        "blind3": (DATA / "situations_blind3.yaml", DATA / "dialogues_blind3.yaml"),
+        "blind4": (DATA / "situations_blind4.yaml", None)}  # its dialogues were not written in time
 BARS = {"verdict_share": 0.95, "flag_f1": 0.90, "legit_clean": 1.0, "turns": 0.90}
 CLARIFY_PREFIX = "我不太确定您想问的是哪一个"
 
 
-def load(path: Path) -> list[dict[str, Any]]:
+def load(path: Path | None) -> list[dict[str, Any]]:
+    if path is None:  # a set with situations only
+        return []
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a list")

@@ -86,13 +86,12 @@ def test_the_case_is_sealed_at_rest(services, client):
 
 
 def test_the_held_out_sets_are_not_in_any_training_or_tuning_data():
-    from bot.riskcheck.verdict_eval import SETS
+    from bot.riskcheck.verdict_eval import SETS, load
 
     held: list[str] = []
     for situations, dialogues in SETS.values():
         held += [i["text"] for i in yaml.safe_load(situations.read_text("utf-8"))]
-        held += [t["text"] for d in yaml.safe_load(dialogues.read_text("utf-8")) for t in d["turns"]
-                 if len(t["text"]) >= 12]
+        held += [t["text"] for d in load(dialogues) for t in d["turns"] if len(t["text"]) >= 12]
     corpus = "".join(p.read_text("utf-8") for p in [*(REPO / "nlu/rasa/data").rglob("*.yml"),
                                                     *(REPO / "tests/data").glob("riskcheck_*.yaml"),
                                                     *(REPO / "content").rglob("*.yaml")])

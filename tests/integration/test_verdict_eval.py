@@ -15,7 +15,7 @@ def bot():  # type: ignore[no-untyped-def]
     b.close()
 
 
-@pytest.mark.parametrize("name", ["heldout", "blind2", "blind3"])
+@pytest.mark.parametrize("name", ["heldout", "blind2", "blind3", "blind4"])
 def test_the_dev_half_meets_the_bars(bot, name):
     situations, dialogues = ev.SETS[name]
     sit = ev.score_situations(bot, [s for s in ev.load(situations) if ev.in_part(s, "dev")])
