@@ -136,6 +136,13 @@ def test_a_stated_high_yield_is_high_by_itself_and_is_quoted_with_its_deposit(ch
         ("保本年化15能投吗", 0.15),                              # 年化 with a bare figure
         ("互助盘十天赚三成", 0.3 * 365 / 10),                    # 三成 = 30%
         ("一坛五千，三年后公司按八千回购", 0.2),                  # bought back dearer: the rise over the years
+        # from the fourth blind set's tuning half
+        ("买一份算力3000元，日产0.5%收益", 0.005 * 365),          # 日产: a day's output
+        ("说是养老理财，一年12个点", 0.12),                         # 个点 beside a year
+        ("放一千过十天就变一千三", 0.3 * 365 / 10),                 # 放 puts money in; 变 the total after
+        ("捐一千给贫困生，学期末平台返还一千二", 0.2),               # after the term, no unit on the sum
+        ("投五千块上线以后分成保底百分之三十", 0.3),                  # 分成 / 保底 name the percent a yield
+        ("存一千，每十天出局一次拿回本金加两成", 0.2 * 365 / 10),     # 加两成 on the principal
     ],
 )
 def test_more_yield_forms_are_read(text, annual):
@@ -188,22 +195,6 @@ def test_a_bigger_sum_taken_back_is_no_principal_promise_unless_said_as_paid_bac
 
 
 # --- wording met in a fourth blind set's tuning half ------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "annual"),
-    [
-        ("买一份算力3000元，日产0.5%收益", 0.005 * 365),          # 日产: a day's output
-        ("说是养老理财，一年12个点", 0.12),                         # 个点 beside a year
-        ("放一千过十天就变一千三", 0.3 * 365 / 10),                 # 放 puts money in; 变 the total after
-        ("捐一千给贫困生，学期末平台返还一千二", 0.2),               # after the term, no unit on the sum
-        ("投五千块上线以后分成保底百分之三十", 0.3),                  # 分成 / 保底 name the percent a yield
-        ("存一千，每十天出局一次拿回本金加两成", 0.2 * 365 / 10),     # 加两成 on the principal
-    ],
-)
-def test_fourth_set_yield_forms_are_read(text, annual):
-    rates = [r.annual for r in find_rates(normalise(text)) if r.annual is not None]
-    assert rates and max(rates) == pytest.approx(annual, rel=1e-2), (text, rates)
-
-
 @pytest.mark.parametrize(
     ("text", "flag"),
     [
