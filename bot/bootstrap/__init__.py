@@ -121,7 +121,7 @@ def _core(settings: Settings, parts: Preloaded, *, serving: bool) -> Services:
     return Services(settings, db, sessions, kb, offices, hasher, drafts, risk,
                     tips=build_tips(settings, offices, risk, kdf, parts.categories),
                     deduper=InboundDeduper(sessions, hasher.digest),
-                    staff=staff, senders=build_senders(settings, sessions, hasher, drafts))
+                    staff=staff, senders=build_senders(settings, sessions, hasher))
 
 
 def staff_kit(settings: Settings, offices: OfficeDirectory, hasher: KeyedHasher) -> StaffKit:
@@ -144,7 +144,7 @@ def _conversation(s: Services, parts: Preloaded, nlu: NLUParser | None,
                           hints=parts.hints)
     turns = TurnRunner(engine, settings.turn_threads)
     wechat = build_wechat(settings, engine=engine, turns=turns, sessions=s.sessions, hasher=s.hasher,
-                          drafts=s.drafts, deduper=s.deduper, offices=s.offices, client=s.senders.get("wechat"))
+                          deduper=s.deduper, offices=s.offices, client=s.senders.get("wechat"))
     telegram = telegram_parts(settings, turns=turns, sessions=s.sessions, hasher=s.hasher,
                               deduper=s.deduper) if settings.telegram_token else None
     return Conversation(parser, embedded, engine, turns, wechat, telegram, build_telegram(settings, telegram))

@@ -18,7 +18,7 @@ from bot.offices import OfficeDirectory
 from bot.settings import Settings
 from bot.store.dedupe import InboundDeduper
 from bot.store.uow import UnitOfWork
-from bot.tips.ciphers import SHARED_VALUES, DraftCipher, KeyedHasher, use_cipher
+from bot.tips.ciphers import SHARED_VALUES, KeyedHasher, use_cipher
 
 if TYPE_CHECKING:
     from bot.channels.telegram.app import TelegramParts, TelegramWebhook
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_senders(settings: Settings, sessions: sessionmaker[Session], hasher: KeyedHasher,
-                  drafts: DraftCipher) -> dict[str, Sender]:
+def build_senders(settings: Settings, sessions: sessionmaker[Session], hasher: KeyedHasher) -> dict[str, Sender]:
     """The push-capable channels that are configured, by name ("telegram", "wechat")."""
     senders: dict[str, Sender] = {}
     if settings.telegram_token:
@@ -39,12 +38,11 @@ def build_senders(settings: Settings, sessions: sessionmaker[Session], hasher: K
         senders["telegram"] = TelegramSender(settings.telegram_token, settings.telegram_api_base,
                                              on_blocked=marks.blocked)
     if settings.wechat_app_id:
-        senders["wechat"] = wechat_client(settings, sessions, hasher, drafts)
+        senders["wechat"] = wechat_client(settings, sessions, hasher)
     return senders
 
 
-def wechat_client(settings: Settings, sessions: sessionmaker[Session], hasher: KeyedHasher,
-                  drafts: DraftCipher) -> WeChatClient:
+def wechat_client(settings: Settings, sessions: sessionmaker[Session], hasher: KeyedHasher) -> WeChatClient:
     from bot.channels.wechat.client import WeChatClient
     from bot.channels.wechat.store import SharedBox
 
@@ -55,7 +53,7 @@ def wechat_client(settings: Settings, sessions: sessionmaker[Session], hasher: K
 
 
 def build_wechat(settings: Settings, *, engine: Engine, turns: TurnRunner, sessions: sessionmaker[Session],
-                 hasher: KeyedHasher, drafts: DraftCipher, deduper: InboundDeduper, offices: OfficeDirectory,
+                 hasher: KeyedHasher, deduper: InboundDeduper, offices: OfficeDirectory,
                  client: Sender | None) -> WeChatGateway | None:
     """The /wechat callback's gateway; None when WeChat is not configured or misconfigured (logged)."""
     if not settings.wechat_token:
