@@ -1,7 +1,7 @@
 """Does a message open the tip flow, and what of it is the story: the one reading of 举报 / 投诉 for every caller.
 
     opens:     我要举报他们 · 举报石泉县鑫盛合作社… · 我想去投诉这个合作社 · 我想把这个公司举报了 · 那我举报这个国链币 ·
-               帮我举报它 · 能帮我举报不 · 俺要举报
+               帮我举报它 · 能帮我举报不 · 俺要举报 · 好 我去举报他们 · 帮俺报上去 · 告他们
     does not:  举报有奖励吗 · 怎么举报 · 举报电话多少 · 举报了会不会泄露我的身份 · 投诉电话是多少 (questions about
                reporting: the NLU answers them; one it cannot place is taken as report_how)
 """
@@ -13,13 +13,13 @@ import re
 _LEAD = r"(那|那么|那就|好|好吧|行|对)?[,，\s]*"  # 那我举报这个国链币
 _WHO = r"(我|俺|咱|我们|俺们|咱们)?"
 _WANT = r"(要|想|想要|需要|得|准备|打算)"
-_VERB = r"(举报|检举|揭发|告发|反映|投诉)"
+_VERB = r"(举报|检举|揭发|告发|反映|投诉|报上去|上报|告(?!诉|知|示|别|辞|白|状态))"  # 帮俺报上去 · 告他们
 _HELPER = r"(你)?(能|可以|可不可以|能不能)?(帮我|帮忙|替我|给我|帮俺|替俺)"
 _THEM = r"(一下|个事|一个|他们|她们|它们|它|这家|那家|这个|那个)?"
 _TAIL = r"(吗|不|呗|吧|啊)?"
 
 # 我要举报 / 俺想去投诉 / 我要实名举报: a stated wish to report
-_REQUEST = re.compile(rf"^{_LEAD}{_WHO}{_WANT}(去|来)?(实名|匿名)?(去)?{_VERB}")
+_REQUEST = re.compile(rf"^{_LEAD}{_WHO}({_WANT}(去|来)?|去)(实名|匿名)?(去)?{_VERB}")  # 好 我去举报他们
 # 举报他们 / 举报石泉县鑫盛合作社…: a bare 举报 opens a tip too, unless it asks about reporting (举报有奖励吗)
 _BARE = re.compile(
     rf"^{_LEAD}{_WHO}(实名|匿名)?{_VERB}"
@@ -56,6 +56,8 @@ def story_of(norm: str) -> str:
     moved = _MOVE.match(norm)
     rest = moved.group("what") if moved else _WORDS.sub("", norm)
     rest = rest.strip(" ,，。.!！?？")
+    if _ASKS.search(rest) and not re.search(r"\d|[万千百]", rest):  # 我要举报他们，能不能不留名字: a question
+        return ""
     return "" if len(rest) < MIN_STORY or _POINTER.match(rest) else rest
 
 

@@ -18,7 +18,8 @@ from tests.integration.test_chat_api import say, text_of
 STORY = "石泉县有个鑫盛合作社，让我爸入股一万，每年分红两千，说到期退本"
 # each opens a tip; without a story of its own, the story told before is offered
 POINTING = ["我要举报他们", "举报他们", "我想投诉这个公司", "我想去投诉这个合作社", "我想把这个公司举报了",
-            "那我举报这个国链币", "帮我举报它", "能帮我举报不", "俺要举报"]
+            "那我举报这个国链币", "帮我举报它", "能帮我举报不", "俺要举报", "好 我去举报他们", "帮俺报上去", "告他们",
+            "我要举报他们，能不能不留名字"]
 TELLING = ["举报石泉县鑫盛合作社，每月返息三分，一百多万", "我要投诉石泉县鑫盛合作社每月返息三分"]
 ASKING = {"举报有奖励吗": "report_reward", "怎么举报": "report_how", "举报电话多少": "report_how",
           "举报了会不会泄露我的身份": "report_confidential", "咋报警，在哪报": "report_how",
