@@ -24,6 +24,22 @@ MORE_WORDS = frozenset({
     "更多", "详细", "详细说明", "more", "还有呢", "展开", "依据", "法律依据", "详细说说", "具体说说", "细说",
     "说详细点", "说细点", "详细点", "展开说说", "多说点", "再说说", "再详细点", "具体点", "详细讲讲", "讲讲",
 })
+# 再讲讲, 能再说说吗, 详细讲一下, 多讲点呗: "more", said in other words (the whole message)
+_MORE_SAID = re.compile(
+    r"^(那|你|您|麻烦|能不能|能|可以|可不可以|请)*(再|多|详细|具体|仔细|展开|细|接着|继续)+(地)?"
+    r"(说|讲|聊|介绍|解释|讲解|说明)+(一下|一点|点|些|下|说|讲|清楚|清楚点|详细点|细点)*"
+    r"(吗|呗|吧|呢|嘛|哈|啊|呀|不|么)?[?？~～]*$"
+)
+
+
+def is_more(text: str) -> bool:
+    """更多, or a short way of asking for more (再讲讲, 能详细说说吗)."""
+    said = text.strip(" 。.!！~～").lower()
+    if said in ("再说", "再说吧"):  # "later", not "more"
+        return False
+    return said in MORE_WORDS or (len(said) <= 12 and _MORE_SAID.match(said) is not None)
+
+
 SENTENCE_END = re.compile(r"[。！？；!?\n]")
 
 

@@ -64,11 +64,12 @@ def verdict() -> None:
 @verdict.command("eval")
 @click.option("--part", "parts", multiple=True, type=click.Choice(["dev", "holdout", "all"]),
               help="dev: odd ids (errors printed); holdout: even ids (scores only); default both")
-@click.option("--set", "sets", multiple=True, type=click.Choice(["heldout", "blind2", "blind3", "blind4"]),
-              help="which blind set (default both)")
+@click.option("--set", "sets", multiple=True, type=click.Choice(["heldout", "blind2", "blind3", "blind4", "blind5"]),
+              help="which blind set (default all)")
 @click.option("--errors/--no-errors", default=True, help="print the dev half's errors")
 def verdict_eval(parts: tuple[str, ...], sets: tuple[str, ...], errors: bool) -> None:
     """Score the held-out situations and dialogues through the engine (flags, verdicts, dialogue turns)."""
+    from bot.riskcheck.verdict_eval import SETS
     from bot.riskcheck.verdict_eval import main as run
 
-    raise SystemExit(run(parts or ("dev", "holdout"), sets or ("heldout", "blind2", "blind3", "blind4"), errors))
+    raise SystemExit(run(parts or ("dev", "holdout"), sets or tuple(SETS), errors))

@@ -23,7 +23,7 @@ from bot.dialogue.subscribe import SubscribeFlow
 from bot.dialogue.tipwords import asks_about_reporting
 from bot.dialogue.turns import KeyedLocks
 from bot.dialogue.verdict import VerdictHandler
-from bot.knowledge import MORE_WORDS, KnowledgeBase
+from bot.knowledge import KnowledgeBase, is_more
 from bot.messages import PUSH_CHANNELS, Inbound, Outbound, Turn
 from bot.offices import OfficeDirectory
 from bot.store.subscribers import SubscriberRepository
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 EXPIRED = "您上次没填完的举报，放了太久没动，为了安全已经删除了。想举报的话可以重新开始。"
 MAX_TEXT = 2000
 # intents after which a message is not a case to judge (a receipt query, a subscription)
+_UNSURE = 0.5  # below this an out_of_scope parse of a short message right after a case yields to that case
 _NO_VERDICT = frozenset({"report_status", "subscribe", "unsubscribe", "greet", "thanks_bye"})
 
 
@@ -174,7 +175,7 @@ class Engine:
         """更多, a follow-up or a correction of what they told before: its Turn; else the message to route on
         (a correction's words in place of the message)."""
         state = ctx.state
-        if ctx.norm.strip(" .。!！~") in MORE_WORDS and state.data.get("last_topic"):
+        if is_more(ctx.norm) and state.data.get("last_topic"):
             more_case = self._verdict.more(ctx) if self._verdict is not None else None
             if more_case is not None:
                 return more_case
@@ -208,6 +209,11 @@ class Engine:
             hinted = self._verdict.hints.topic(ctx.norm) if self._verdict is not None else None
             if hinted is None and asks_about_reporting(ctx.norm):  # 咋报警，在哪报
                 hinted = "report_how"
+            if hinted is None and self._verdict is not None and topic == "out_of_scope" and parse.confidence < _UNSURE:
+                # 超过多少不保, right after a case: a doubtful "not ours" is a question about that case
+                follow = self._verdict.unsure_follow_up(ctx)
+                if follow is not None:
+                    return follow
             if hinted is not None:  # 敬老院, 基金定投 …: a word that names the topic answers better than a question
                 topic = hinted
             elif topic != "out_of_scope":

@@ -88,6 +88,7 @@ class State:
             self.data.pop(PLAIN_CASE, None)
         else:
             self.case = None
+            self.data.pop("more", None)
             self.data[PLAIN_CASE] = {"flags": [], "verdict": "none", "topic": case.get("topic"), "at": case["at"]}
 
     def enter(self, flow: str, step: str) -> None:

@@ -23,26 +23,13 @@ from typing import Any, Protocol
 import yaml
 
 from bot.dialogue.context import Ctx
+from bot.dialogue.followwords import ASKS, CORRECTION, INVESTED, NOTES, REASSURE, THANKS, VERIFY_ASK, WHAT_NOW
 from bot.messages import Button, Outbound, Turn
 from bot.riskcheck.check import RiskChecker, RiskReport
 from bot.riskcheck.reply import render_details, render_personal
 from bot.textnorm import normalise
 
-WHAT_NOW = re.compile(
-    r"(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做|怎么处理|咋处理|怎么整|如何是好|怎么搞|咋搞|下一步|该干啥|该做啥|"
-    r"该咋|该怎么|要咋|要怎么|应该干嘛|那我呢|然后呢|接下来)"
-)
-INVESTED = re.compile(
-    r"(已经|都|早就|早|刚|前几天|前阵子|上个?月|上周|去年|前年|年初)[^,。!?]{0,6}(投|交|存|买|充|转|打|入|给)"
-    r"|(投|交|存|买|充|转|打)(了|进去了?|过)[^,。!?]{0,6}(\d|[一二两三四五六七八九十几百千万])"
-    r"|(投|交|存|买|充|转|打)(了|过)?(钱|款)了"
-)
-CORRECTION = re.compile(
-    r"^(不是|不对|不不|没有没有|我是说|我说的是|我问的是|我想问的是|我指的是|说的是|是说)[,.!。\s]*"
-    r"(我是说|我说的是|我问的是|说的是|是|问的是)?[,.!。\s]*"
-)
-# 还有啥要注意的: what else to mind about the case just told
-NOTES = re.compile(r"还有(啥|什么|哪些|没有)?(要|需要|该|得)?(注意|小心|留意|当心)|要?注意(啥|什么|哪些)|注意事项")
+_CLAIMS = frozenset({"fake_endorsement"})  # a claim of standing, no promise in it
 _FOLLOW_MAX = 16  # a follow-up is short: longer text is a new message
 # topics that can carry a verdict as they are; any other topic gives way to the flags' own topic
 _SCHEME_TOPICS = frozenset({
@@ -53,10 +40,6 @@ _SCHEME_TOPICS = frozenset({
 # topics whose answer is no advice on a scheme: the flags' own topic answers instead
 _NOT_ADVICE = frozenset({"out_of_scope", "greet", "thanks_bye", "bot_identity", "human_handoff", "campaign_info",
                          "subscribe", "unsubscribe", "report_status"})
-REASSURE = re.compile(
-    r"放心|能买|能交|能存|能投|能参加|能去|能办|能入|中不中|行不行|成不成|可以吗|可以买|可以存|可以投|可以交|靠谱吧|"
-    r"没问题吧|安全吧|能信|那就好|得劲不|妥不妥|稳不稳|要不要紧|没事吧|不要紧吧"
-)
 _SITUATION_MIN = 12  # characters: a shorter message tells no situation to remember
 _STORY_MIN = 25  # characters from which a message is a story, whatever it asks
 _FIGURE = re.compile(r"[\d一二两三四五六七八九十百千万]")
@@ -112,6 +95,8 @@ class VerdictHandler:
         report = self._checker.analyse(text, personal=True)
         if not report.flags:
             return None
+        if set(report.flag_ids) <= _CLAIMS and report.annual_rate is None and VERIFY_ASK.search(normalise(text)):
+            return None  # 他说他是正规的，怎么查: they ask how to check the claim; the topic tells them
         single = len(report.flags) == 1 and report.annual_rate is None
         if single and len(normalise(text)) < _STORY_MIN and not _FIGURE.search(report.flags[0].phrase):
             return None  # a word alone; 拉一个人给三百 names a figure and is a case
@@ -131,7 +116,13 @@ class VerdictHandler:
         return Turn(tuple(replies), topic, topic, confidence, red_flags=tuple(report.flag_ids))
 
     def remember(self, ctx: Ctx, topic: str) -> None:
-        """A situation told without any promise (俺老伴住敬老院，一个月交两千二): kept for "那能交吗"."""
+        """A situation told without any promise (俺老伴住敬老院，一个月交两千二): kept for "那能交吗". A short
+        question right after a flagged case (那帮他们发传单的人有责任吗) is about that case: the case stays."""
+        kept = ctx.state.fresh_case(self._clock())
+        if kept is not None and kept.get("flags") and len(ctx.norm) < _STORY_MIN:
+            return  # a new story, though, is a new case
+        if topic == "risk_check":  # checked, and nothing found: an ordinary case, asked about as finance
+            topic = "legit_finance"
         if len(ctx.norm) >= _SITUATION_MIN and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS
                                                  or topic == "verify_institution"):
             ctx.state.keep_case({"flags": [], "verdict": "none", "topic": topic, "at": self._clock()})
@@ -164,9 +155,19 @@ class VerdictHandler:
             return self._invested(ctx, case)
         if len(ctx.norm) <= _FOLLOW_MAX and WHAT_NOW.search(ctx.norm):
             return self._what_now(ctx, case)
-        if len(ctx.norm) <= _FOLLOW_MAX and REASSURE.search(ctx.norm):
+        thanks = THANKS.search(ctx.norm) is not None and ASKS.search(ctx.norm) is None
+        if len(ctx.norm) <= _FOLLOW_MAX and REASSURE.search(ctx.norm) and not thanks:
             return self._reassure(ctx, case)
         return None
+
+    def unsure_follow_up(self, ctx: Ctx) -> Turn | None:
+        """A short message the NLU is unsure of (超过多少不保) right after a case: more on that case's topic."""
+        case = ctx.state.fresh_case(self._clock())
+        if case is None or len(ctx.norm) > _FOLLOW_MAX or not case.get("topic"):
+            return None
+        if case.get("topic") == "risk_check":
+            case = {**case, "topic": "red_flags"}
+        return self._on_topic(ctx, case)
 
     def _on_topic(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
         topic = case.get("topic") or "legit_finance"
@@ -193,8 +194,8 @@ class VerdictHandler:
     def more(self, ctx: Ctx) -> Turn | None:
         """"更多" right after a verdict: the details of that verdict (the next "更多" goes to the topic)."""
         case = ctx.state.fresh_case(self._clock())
-        if ctx.state.data.get("more") != "case" or case is None:
-            return None
+        if ctx.state.data.get("more") != "case" or case is None or not case.get("text"):
+            return None  # an ordinary story told since has no words kept: "更多" goes to its topic
         ctx.state.data.pop("more", None)
         pasted = bool(case.get("pasted"))
         report = self._checker.analyse(case["text"], personal=not pasted)

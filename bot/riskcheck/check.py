@@ -27,7 +27,8 @@ from typing import Any
 from bot.riskcheck.aligned import Aligned, align, respell, sentences
 from bot.riskcheck.lexicon import DEFAULT_LEXICON, Lexicon, spec_flag_ids
 from bot.riskcheck.matching import find_phrase, is_generic_question, is_warning
-from bot.riskcheck.numbers import find_rates, has_money_amount
+from bot.riskcheck.money import has_money_amount
+from bot.riskcheck.numbers import find_rates
 from bot.riskcheck.periods import RateHit
 
 WECHAT_PASSIVE_LIMIT = 2048

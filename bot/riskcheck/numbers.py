@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 
 from bot.riskcheck.growth import growth_hits, multiple_hits
+from bot.riskcheck.money import MONEY_AMOUNT, amounts_in
 from bot.riskcheck.numerals import AFTER_AMOUNT, CN_CHARS, CN_NUM, NUM, is_money, parse_number
 from bot.riskcheck.periods import (
     DAYS,
@@ -86,7 +87,6 @@ _PRINCIPAL = re.compile(
     rf"(?P<a>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
     rf"|(?P<b>{NUM})\s*(?:元|块钱|块|万元)?\s*(?:的)?\s*(?:本金|投进去|存进去|放进去|投资进去|投进来|放进来|拿进来|进来|进去)"
 )
-_MONEY_AMOUNT = re.compile(rf"(?P<a>{NUM})(?P<u>\s*(?:元|块钱|块|万元|万))?")
 _INCOME = re.compile(r"退休金|养老金|退休工资|工资|薪水|薪资|生活费|低保|抚恤金|奖学金|助学金|补助|零花钱|房租|年终奖")
 # what a pitch calls its payout (投入1万元，每月领养老金800元): an income only when nothing was paid in before it
 _PAYOUT_AS_INCOME = re.compile(r"养老金|生活费|补助")
@@ -129,20 +129,6 @@ def _percent_hits(text: str) -> list[RateHit]:
     return hits
 
 
-def _amounts(regex: re.Pattern[str], text: str, groups: tuple[str, ...],
-             money_only: bool = False) -> list[tuple[int, int, float]]:
-    out = []
-    for m in regex.finditer(text):
-        if money_only and not (m.group("u") or re.search("[万w]", m.group("a"))):
-            continue  # a sum of money has a currency word or is counted in 万 (8万, 两万)
-        for g in groups:
-            if m.group(g):
-                value = parse_number(m.group(g))
-                if value:
-                    out.append((m.start(), m.end(), value))
-    return out
-
-
 _BARE = re.compile(rf"(?<![\d.*])(?P<a>\d{{3,7}}(?![\d*])|(?=[{CN_CHARS}]*[千万])(?:{CN_NUM})){AFTER_AMOUNT}")
 
 
@@ -164,9 +150,9 @@ def _period_of(word: str) -> str:
 
 
 def _payout_hits(text: str) -> list[RateHit]:
-    principals = _amounts(_PRINCIPAL, text, ("a", "b"))
-    amounts = _amounts(_MONEY_AMOUNT, text, ("a",), money_only=True)
-    bare = _amounts(_BARE, text, ("a",))
+    principals = amounts_in(_PRINCIPAL, text, ("a", "b"))
+    amounts = amounts_in(MONEY_AMOUNT, text, ("a",), money_only=True)
+    bare = amounts_in(_BARE, text, ("a",))
     hits = []
     for m in _PAYOUT.finditer(text):
         amount = parse_number(m.group("amt") or m.group("amt2"))
@@ -231,12 +217,6 @@ def _lump_hits(text: str, principals: list[tuple[int, int, float]], amounts: lis
             repays = m.group("v") in _REPAY_VERBS
             hits.append(RateHit(amount / deposit - 1, m.start(), m.end(), "year", "lump", True, repays))
     return hits
-
-
-def has_money_amount(text: str, at_least: float = 1000) -> bool:
-    """Whether the text names a sum of money of at least `at_least` (2000元, 8万, 五千块): the size of a
-    deposit, not of a shopping price."""
-    return any(a[2] >= at_least for a in _amounts(_MONEY_AMOUNT, text, ("a",), money_only=True))
 
 
 def find_rates(text: str) -> list[RateHit]:

@@ -129,3 +129,39 @@ def test_a_turn_that_changes_nothing_writes_nothing_and_a_change_is_written(serv
     say(client, "w1", "举报有奖励吗")  # another topic: written in one upsert
     later = stored()
     assert later[1].get("last_topic") != first[1].get("last_topic") and later[0] > first[0]
+
+
+def test_more_after_an_ordinary_story_that_followed_a_verdict_is_about_the_new_story(sqlite_client):
+    say(sqlite_client, "m1", STORY)
+    plain = say(sqlite_client, "m1", "我在村镇银行存了三十万定期，听人说小银行会倒闭，钱安全吗")
+    assert plain["red_flags"] == []
+    more = say(sqlite_client, "m1", "更多")  # once crashed: the verdict's "更多" looked for words no longer kept
+    assert more["red_flags"] == [] and more["topic"] == plain["topic"]
+
+
+def test_a_short_question_about_the_case_keeps_it_for_the_tip(sqlite_client):
+    say(sqlite_client, "m2", "镇上一家公司在小区发传单，入股分红一股五千，年分红百分之三十六，说快上市了")
+    asked = say(sqlite_client, "m2", "那帮他们发传单的人有责任吗")
+    assert asked["topic"] == "law_promoter_liability"
+    tip = say(sqlite_client, "m2", "好 我去举报他们")
+    assert tip["topic"] == "report_start" and "您刚才说的情况" in text_of(tip)
+
+
+def test_more_said_in_other_words_and_unsure_follow_ups_stay_on_the_case(sqlite_client):
+    say(sqlite_client, "m3", STORY)
+    again = say(sqlite_client, "m3", "再讲讲")
+    assert "【依据】" in text_of(again) and again["red_flags"]
+    say(sqlite_client, "m4", "工商银行三年期大额存单利率百分之二点几，二十万起存，这个靠谱吗")
+    cap = say(sqlite_client, "m4", "超过多少不保")
+    assert cap["topic"] == "legit_finance"
+    bye = say(sqlite_client, "m4", "好的那我放心了，谢谢")
+    assert bye["topic"] == "thanks_bye"
+    weather = say(sqlite_client, "m5", "今天天气怎么样")
+    assert weather["topic"] == "out_of_scope"
+
+
+def test_asking_how_to_check_a_claim_is_no_verdict(sqlite_client):
+    body = say(sqlite_client, "m6", "有个人说他们是正规的投资公司，我想知道怎么查他们有没有金融牌照")
+    assert body["red_flags"] == [] and body["topic"] == "verify_institution"
+    told = say(sqlite_client, "m7", "有个人说他们是正规公司，投五万一年返一万，我想知道怎么查")
+    assert "high_return" in told["red_flags"]  # a promise told beside the ask is still a case

@@ -218,3 +218,25 @@ def test_an_asked_word_masks_only_when_it_is_asked(checker):
     """保险 in 保险公司 is no ask; 是正规的吗 is: a licensed insurer asked about raises nothing."""
     assert checker.analyse("买商业养老保险，保险公司是有牌照的，每年交一万，这种算正规吗", personal=True).flag_ids == []
     assert checker.analyse("保险业务员推荐重疾险，每年缴八千，这种是正规的吗", personal=True).flag_ids == []
+
+
+# --- wording met in the fourth set's dialogues (tuning half) ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("那套纪念币现在五千八，公司保证三年后一万二回收", "guaranteed_principal"),
+        ("会员卡充一万每月返八百，他们还要我拉亲戚充", "referral_reward"),
+        ("先交3000手续费就能追回损失，说他们跟公安局合作", "fake_endorsement"),
+        ("入社五万年底分红两成，说乡里有补贴亏不了", "fake_endorsement"),
+        ("下载这个app 说是 国家 数字货币 试点 存两千每天返八十", "fake_endorsement"),
+        ("一家理财公司打电话来说有内部消息，包赚，会员费三千", "public_solicitation"),
+    ],
+)
+def test_dialogue_wording_raises_its_flag(checker, text, flag):
+    assert flag in checker.analyse(text, personal=True).flag_ids
+
+
+def test_a_bank_counter_selling_its_own_product_is_no_borrowed_name(checker):
+    text = "柜台的银行客户经理推荐我买银行自己的理财，R2级，不保本，年化两点几，一万起"
+    assert "fake_endorsement" not in checker.analyse(text, personal=True).flag_ids
+    assert "fake_endorsement" in checker.analyse("这个养老项目是银行推荐的，投五万年返一万", personal=True).flag_ids

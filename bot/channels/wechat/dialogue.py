@@ -19,7 +19,7 @@ from bot.channels.wechat.protocol import WeChatMessage
 from bot.channels.wechat.render import Answer, pick, render, text_answer
 from bot.channels.wechat.store import SharedBox
 from bot.dialogue.turns import SyncEngine
-from bot.knowledge import MORE_WORDS
+from bot.knowledge import is_more
 from bot.messages import Button, Inbound, Outbound
 from bot.store.uow import UnitOfWork
 
@@ -82,7 +82,7 @@ class WeChatDialogue:
             return self._event(msg)
         if msg.kind == "text":
             buttons, more = self.memory.load(msg.user)
-            if more and msg.text.strip(" 。.!！").lower() in MORE_WORDS:
+            if more and is_more(msg.text):
                 return Answer(more, buttons)
             return self._ask(msg.user, pick(msg.text, buttons) or msg.text)
         if msg.kind == "voice":

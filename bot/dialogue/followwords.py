@@ -1,0 +1,35 @@
+"""The words of a follow-up: what a person says after their case was answered (那怎么办, 我已经投了五万,
+不是，我是说养老院那个, 那能交吗, 还有啥要注意的), as the personal verdict reads them (bot.dialogue.verdict)."""
+
+from __future__ import annotations
+
+import re
+
+WHAT_NOW = re.compile(
+    r"(怎么办|咋办|咋整|咋弄|怎么弄|怎么做|咋做|怎么处理|咋处理|怎么整|如何是好|怎么搞|咋搞|下一步|该干啥|该做啥|"
+    r"该咋|该怎么|要咋|要怎么|应该干嘛|那我呢|然后呢|接下来|咋个办|咋个整|咋个弄|怎个办|怎么个办|啷个办|咋个搞|"
+    r"咋弄|怎办|咋搞嘛|如何处理|如何应对|怎么应对|咋应对)"
+)
+INVESTED = re.compile(
+    r"(已经|都|早就|早|刚|前几天|前阵子|上个?月|上周|去年|前年|年初)[^,。!?]{0,6}(投|交|存|买|充|转|打|入|给|捐|借)"
+    r"|(投|交|存|买|充|转|打)(了|进去了?|过)[^,。!?]{0,6}(\d|[一二两三四五六七八九十几百千万])"
+    r"|(投|交|存|买|充|转|打)(了|过)?(钱|款)了"
+)
+CORRECTION = re.compile(
+    r"^(不是|不对|不不|没有没有|我是说|我说的是|我问的是|我想问的是|我指的是|说的是|是说)[,.!。\s]*"
+    r"(我是说|我说的是|我问的是|说的是|是|问的是)?[,.!。\s]*"
+)
+# 还有啥要注意的: what else to mind about the case just told
+NOTES = re.compile(r"还有(啥|什么|哪些|没有)?(要|需要|该|得)?(注意|小心|留意|当心)|要?注意(啥|什么|哪些)|注意事项")
+
+REASSURE = re.compile(
+    r"放心|能买|能交|能存|能投|能参加|能去|能办|能入|中不中|行不行|成不成|可以吗|可以买|可以存|可以投|可以交|靠谱吧|"
+    r"没问题吧|安全吧|能信|那就好|得劲不|妥不妥|稳不稳|要不要紧|没事吧|不要紧吧"
+)
+# 好的那我放心了，谢谢: thanks said, nothing asked (那我放心了吧 still asks)
+THANKS = re.compile(r"谢谢|多谢|感谢|谢了|谢啦|拜拜|再见")
+ASKS = re.compile(r"[吗吧嘛么?？]|不$|没$|能不能|可不可以|行不行|中不中|是不是")
+# 怎么查一个公司有没有牌照…他说他是正规的: asking how to check a claim, not telling a promise
+VERIFY_ASK = re.compile(
+    r"(怎么|咋|如何|怎样|去哪|在哪|哪里|能不能|可以)(能|才能|去|儿)?(查|核实|核查|验证|确认|辨别|分辨|知道)"
+)
