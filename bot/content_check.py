@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from bot.campaigns.content import Library, read_calendar, read_piece
 from bot.channels.wechat.menu import Menu
-from bot.dialogue.verdict import TopicHints
+from bot.dialogue.hints import TopicHints
 from bot.knowledge import KnowledgeBase, Style, TopicAnswer, load_topic_ids
 from bot.offices import OfficeDirectory
 from bot.riskcheck.lexicon import Lexicon, spec_flag_ids

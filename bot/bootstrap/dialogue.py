@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bootstrap.keys import subkey
 from bot.dialogue.engine import Engine
+from bot.dialogue.hints import TopicHints
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
-from bot.dialogue.verdict import TopicHints, VerdictHandler
+from bot.dialogue.verdict import VerdictHandler
 from bot.knowledge import KnowledgeBase
 from bot.media.links import LinkReader
 from bot.media.pictures import PictureReader

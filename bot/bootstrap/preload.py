@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.bootstrap.dialogue import build_nlu
 from bot.bootstrap.keys import KDF_LIMITS, check_office_keys
-from bot.dialogue.verdict import TopicHints
+from bot.dialogue.hints import TopicHints
 from bot.knowledge import KnowledgeBase, load_topic_ids
 from bot.offices import OfficeDirectory
 from bot.riskcheck.check import RiskChecker

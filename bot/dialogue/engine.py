@@ -219,6 +219,8 @@ class Engine:
             elif topic != "out_of_scope":
                 return self._answers.clarify(parse)
         result = self._run.dispatch(ctx, topic, parse)
+        if not result.red_flags:  # 那啥叫非法集资 after a verdict: "更多" is now about this answer
+            ctx.state.data.pop("more", None)
         if self._verdict is not None and ctx.state.flow is None:
             self._verdict.remember(ctx, result.topic)
         return result

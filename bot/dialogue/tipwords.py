@@ -15,7 +15,7 @@ _WHO = r"(我|俺|咱|我们|俺们|咱们)?"
 _WANT = r"(要|想|想要|需要|得|准备|打算)"
 _VERB = r"(举报|检举|揭发|告发|反映|投诉|报上去|上报|告(?!诉|知|示|别|辞|白|状态))"  # 帮俺报上去 · 告他们
 _HELPER = r"(你)?(能|可以|可不可以|能不能)?(帮我|帮忙|替我|给我|帮俺|替俺)"
-_THEM = r"(一下|个事|一个|他们|她们|它们|它|这家|那家|这个|那个)?"
+_THEM = r"(一下|个事|一个|他们|她们|它们|它|(这|那)(个|家|伙|帮)?[\u4e00-\u9fff]{0,4})?"  # 帮我举报这个中心
 _TAIL = r"(吗|不|呗|吧|啊)?"
 
 # 我要举报 / 俺想去投诉 / 我要实名举报: a stated wish to report
@@ -40,6 +40,11 @@ _WORDS = re.compile(
 )
 # what only points back at a story told before: 他们, 这个公司, 这伙人
 _POINTER = re.compile(r"^((这|那)(个|家|伙|些|帮)?[\u4e00-\u9fff]{0,6}|(他|她|它)(们)?(的)?[\u4e00-\u9fff]{0,4})$")
+# 那我实名举报，帮我登记一下: asking the bot to take it down is no story
+_CHORE = re.compile(
+    r"[,，\s]*(你|请|麻烦你?)?(帮我|帮忙|帮俺|替我|给我)?(登记|记录|记|报|处理|受理|提交|转|上报|报上去)"
+    r"(一下|下|上去|了)?(吧|呗|啊|哈)?$"
+)
 MIN_STORY = 6  # characters after the request words from which they are a story (not 这个公司)
 _ABOUT = re.compile(r"举报|检举|报警|报案|投诉|(在哪|哪里|去哪|咋|怎么|如何)(儿)?报")
 
@@ -55,7 +60,7 @@ def story_of(norm: str) -> str:
     """What the opening message tells besides the request ("" when it only points back: 举报他们)."""
     moved = _MOVE.match(norm)
     rest = moved.group("what") if moved else _WORDS.sub("", norm)
-    rest = rest.strip(" ,，。.!！?？")
+    rest = _CHORE.sub("", rest.strip(" ,，。.!！?？")).strip(" ,，。.!！?？")
     if _ASKS.search(rest) and not re.search(r"\d|[万千百]", rest):  # 我要举报他们，能不能不留名字: a question
         return ""
     return "" if len(rest) < MIN_STORY or _POINTER.match(rest) else rest

@@ -16,20 +16,32 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
-import yaml
-
 from bot.dialogue.context import Ctx
-from bot.dialogue.followwords import ASKS, CORRECTION, INVESTED, NOTES, REASSURE, THANKS, VERIFY_ASK, WHAT_NOW
+from bot.dialogue.followwords import (
+    ASKS,
+    CLASSIFY,
+    CORRECTION,
+    INVESTED,
+    LEGALITY,
+    NOTES,
+    REASSURE,
+    RELIEF,
+    THANKS,
+    VERIFY_ASK,
+    WHAT_NOW,
+)
+from bot.dialogue.hints import TopicHints
 from bot.messages import Button, Outbound, Turn
 from bot.riskcheck.check import RiskChecker, RiskReport
 from bot.riskcheck.reply import render_details, render_personal
 from bot.textnorm import normalise
 
 _CLAIMS = frozenset({"fake_endorsement"})  # a claim of standing, no promise in it
+# an ordinary case asked about again (那这算不算非法集资) stays on its own topic when it is one of these
+_PLAIN_TOPICS = frozenset({"legit_finance", "four_features", "verify_institution", "definition"})
 _FOLLOW_MAX = 16  # a follow-up is short: longer text is a new message
 # topics that can carry a verdict as they are; any other topic gives way to the flags' own topic
 _SCHEME_TOPICS = frozenset({
@@ -43,30 +55,6 @@ _NOT_ADVICE = frozenset({"out_of_scope", "greet", "thanks_bye", "bot_identity", 
 _SITUATION_MIN = 12  # characters: a shorter message tells no situation to remember
 _STORY_MIN = 25  # characters from which a message is a story, whatever it asks
 _FIGURE = re.compile(r"[\d一二两三四五六七八九十百千万]")
-
-
-class TopicHints:
-    """Words that point to a topic when the NLU is unsure (content/topic_hints.yaml)."""
-
-    def __init__(self, hints: dict[str, list[str]]) -> None:
-        words = sorted(((normalise(w), t) for t, ws in hints.items() for w in ws), key=lambda p: -len(p[0]))
-        self._topic = dict(words)
-        self._re = re.compile("|".join(re.escape(w) for w, _ in words)) if words else None
-
-    @classmethod
-    def load(cls, path: Path, topic_ids: Iterable[str]) -> TopicHints:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        hints = data.get("hints") if isinstance(data, dict) else None
-        if not isinstance(hints, dict) or not all(isinstance(v, list) for v in hints.values()):
-            raise ValueError(f"{path}: expected `hints:` mapping topic ids to lists of words")
-        unknown = sorted(set(hints) - set(topic_ids))
-        if unknown:
-            raise ValueError(f"{path}: unknown topic id(s) {', '.join(unknown)}")
-        return cls({t: [str(w) for w in ws] for t, ws in hints.items()})
-
-    def topic(self, norm: str) -> str | None:
-        m = self._re.search(norm) if self._re is not None else None
-        return self._topic[m.group()] if m else None
 
 
 class Knowledge(Protocol):
@@ -124,7 +112,7 @@ class VerdictHandler:
         if topic == "risk_check":  # checked, and nothing found: an ordinary case, asked about as finance
             topic = "legit_finance"
         if len(ctx.norm) >= _SITUATION_MIN and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS
-                                                 or topic == "verify_institution"):
+                                                 or topic in ("verify_institution", "campaign_info")):
             ctx.state.keep_case({"flags": [], "verdict": "none", "topic": topic, "at": self._clock()})
 
     def _topic(self, report: RiskReport, topic: str | None) -> str:
@@ -155,10 +143,24 @@ class VerdictHandler:
             return self._invested(ctx, case)
         if len(ctx.norm) <= _FOLLOW_MAX and WHAT_NOW.search(ctx.norm):
             return self._what_now(ctx, case)
+        if not short:
+            return None
+        if RELIEF.match(ctx.norm):  # 那我放心了: thanks
+            return self._topic_answer(ctx, "thanks_bye")
+        if LEGALITY.match(ctx.norm):  # 这犯法不: a scheme's crimes; an ordinary case is reassured
+            return self._topic_answer(ctx, "law_crimes") if case.get("flags") else self._reassure(ctx, case)
+        if not case.get("flags") and CLASSIFY.search(ctx.norm):  # 那这算被骗吗, after an ordinary case
+            return self._reassure(ctx, case)
         thanks = THANKS.search(ctx.norm) is not None and ASKS.search(ctx.norm) is None
-        if len(ctx.norm) <= _FOLLOW_MAX and REASSURE.search(ctx.norm) and not thanks:
+        if REASSURE.search(ctx.norm) and not thanks:
             return self._reassure(ctx, case)
         return None
+
+    def _topic_answer(self, ctx: Ctx, topic: str) -> Turn:
+        ctx.state.data["last_topic"] = topic
+        ctx.state.data.pop("more", None)
+        answer = self._kb.answer(topic)
+        return Turn((answer,), topic, topic, 1.0)
 
     def unsure_follow_up(self, ctx: Ctx) -> Turn | None:
         """A short message the NLU is unsure of (超过多少不保) right after a case: more on that case's topic."""
@@ -184,12 +186,13 @@ class VerdictHandler:
                     "已经交了的别再追加，把凭证留好；想让处非办查一查，回复“我要举报”。")
             ctx.state.data["last_topic"] = topic
             return Turn((Outbound(text, self._buttons(())),), topic, topic, 1.0, red_flags=tuple(case["flags"]))
-        ctx.state.data["last_topic"] = "legit_finance"
+        topic = case.get("topic") if case.get("topic") in _PLAIN_TOPICS else "legit_finance"
+        ctx.state.data["last_topic"] = topic
         text = ("按您说的，没看到非法集资的典型说法（保本高息、拉人头、打着养老旗号收钱）。\n"
                 "正规的理财也有风险：认准银行、证券、保险等持牌机构，合同看清楚，看不懂的别买。\n"
                 "以后对方要是说保本、高息、拉人有奖，就先别交钱，回复“我要举报”。")
         buttons = tuple(Button(b) for b in ("怎么查机构是否合法", "帮我看看靠不靠谱"))
-        return Turn((Outbound(text, buttons),), "legit_finance", "legit_finance", 1.0)
+        return Turn((Outbound(text, buttons),), topic, topic, 1.0)
 
     def more(self, ctx: Ctx) -> Turn | None:
         """"更多" right after a verdict: the details of that verdict (the next "更多" goes to the topic)."""

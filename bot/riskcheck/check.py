@@ -185,6 +185,8 @@ class RiskChecker:
             lead = _LEAD.search(a.norm, max(0, raising.start - 10), raising.start)
             short = lead is not None and raising.end - lead.start() <= QUOTE_MAX
             hits["high_return"] = (lead.start() if lead and short else raising.start, raising.end)
+        elif "high_return" in hits and known and max(known) < lex.guaranteed_threshold:
+            del hits["high_return"]  # 年息百分之三，比存银行多一点: the figure said is low, whatever the words
         repay = next((r for r in rates if r.repays), None)  # 一年后返还2400元 on 2000: principal promised
         if repay is not None and "guaranteed_principal" not in hits:
             hits["guaranteed_principal"] = (repay.start, repay.end)

@@ -55,8 +55,12 @@ def multiple_hits(text: str) -> list[RateHit]:
 
 
 _BUYBACK = re.compile(  # 一坛五千，三年后公司按八千回购: bought at one price, bought back at a higher one
-    rf"(?P<a>{NUM})\s*(?P<ua>元|块钱|块|万元|万)?[^\d。;!?]{{0,24}}?(?:按|以|用)\s*(?P<b>{NUM})\s*(?P<ub>元|块钱|块|万元|万)?"
-    r"\s*(?:的)?(?:价格?|价钱)?\s*(?:回购|买回|收回去|收购回去)"
+    rf"(?P<a>{NUM})\s*(?P<ua>元|块钱|块|万元|万)?[^\d。;!?]{{0,24}}?(?:按|以|用|后|以后)\s*(?P<b>{NUM})\s*(?P<ub>元|块钱|块|万元|万)?"
+    r"\s*(?:的)?(?:价格?|价钱)?\s*(?:回购|买回|收回去|收购回去|回收|收回)"
+)
+# 一只羊2800，一年后回购价3500: the price said after the word
+_BUYBACK_PRICE = re.compile(
+    rf"(?P<a>{NUM})\s*(?P<ua>元|块钱|块|万元|万)?[^\d。;!?]{{0,24}}?(?:回购价|回收价)(?:格)?(?:是|为|就是)?\s*(?P<b>{NUM})"
 )
 
 _STAKE = re.compile(r"放|投|存|交|充|买")  # 放一千过十天就变一千三: a sum put in, money without a unit
@@ -66,7 +70,7 @@ def growth_hits(text: str) -> list[RateHit]:
     """A sum that grows into a bigger one (一万变三万), or a price that rises after a listing (每股1.5元 …
     上市后至少十块): the multiple, over the period said nearby (one year when none is said)."""
     hits = []
-    for regex, kind in ((_GROW, "growth"), (_PRICE, "price"), (_BUYBACK, "buyback")):
+    for regex, kind in ((_GROW, "growth"), (_PRICE, "price"), (_BUYBACK, "buyback"), (_BUYBACK_PRICE, "buyback")):
         pos = 0
         while m := regex.search(text, pos):
             pos = m.start() + 1  # a rejected reading may hide a good one that starts inside it
@@ -76,7 +80,7 @@ def growth_hits(text: str) -> list[RateHit]:
             b = parse_number(m.group("b"))
             if not a or not b or b < a * 1.05:
                 continue
-            if kind == "buyback" and a < 100:
+            if kind == "buyback" and a < 50:
                 continue
             staked = kind == "growth" and _STAKE.search(text, max(0, m.start() - 3), m.start()) is not None
             if kind == "growth" and not staked and not (

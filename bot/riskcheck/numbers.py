@@ -39,8 +39,8 @@ _PCT = re.compile(
     rf"百分之\s*(?P<p100>{NUM})|千分之\s*(?P<p1000>{NUM})|万分之\s*(?P<p10000>{NUM})"
     rf"|(?P<pct>{NUM})\s*(?P<pt>%|个点)"
     rf"|(?:(?P<kw>月利率|年利率|日利率|月息|年息|日息|月利|年利|日利|利息)\s*)(?P<fen>{NUM})\s*(?P<unit>分|厘){_FD.format('fd')}(?!之)"
-    rf"|(?P<fen2>{NUM})\s*(?P<unit2>分|厘){_FD.format('fd2')}\s*(?:的)?\s*(?:利|息)"
-    rf"|(?:赚|收益|回报|利润|分红|返|涨|加)\s*(?:了|到)?\s*(?P<cheng>{NUM})\s*成(?![本员功立为交人年])"
+    rf"|(?P<fen2>{NUM})\s*(?P<unit2>分|厘){_FD.format('fd2')}\s*(?:的|给|算|付)?\s*(?:利|息)"
+    rf"|(?:赚|收益|回报|利润|分红|返|涨|加|年息|年利|利息|月息|分|多给|多拿|多)\s*(?:了|到|是)?\s*(?P<cheng>{NUM})\s*成(?![本员功立为交人年])"
     r"|(?P<kw2>日息|日利|日化|日收益|月息|月利)\s*千(?P<pm>[一二两三四五六七八九\d](?:点[一二三四五六七八九\d])?)(?![百十万分])"
     rf"|(?P<kw3>年息|年利|年回报|年收益|年化)\s*(?P<bare>{NUM})(?![\d.]|\s*(?:分|厘|元|块|万|千|百|个|年|月|天|%))"
 )
@@ -48,7 +48,7 @@ _PER = (r"每天|每日|天天|一天|日日|每个?(?:周|星期)[一二三四�
         r"年底|年终|(?:年|月|日)(?=返|分红|收益|利息|息)")
 _STRONG_VERB = (r"返利|返还|返现|返息|返|分红|分钱|分|收益|利息|回报|赚|到账|进账|入账|补贴|租金|红利|产出|产|挖出|挖|"
                 r"出币|派息|配息|付息|结息")
-_VERB = rf"(?P<verb>{_STRONG_VERB}|领取|领|拿到|拿|得到|得|给|发|到手|有|出|收|赠送|送)"
+_VERB = rf"(?P<verb>{_STRONG_VERB}|领取|领|拿到|拿|得到|得|给|发|到手|有|出|收|赠送|送|打款|打)"
 _GAP = r"[^\d,。;!?:之%]"
 _MONEY_UNIT = r"\s*(?:元|块钱|块|rmb|万元)?"
 _PAYOUT = re.compile(
@@ -58,22 +58,24 @@ _PAYOUT = re.compile(
 )
 _PAIR = re.compile(  # 一万块一周五百, 十万一年两万: deposit, period, payout side by side
     rf"(?P<dep>{NUM})\s*(?P<u>元|块钱|块|万元)?\s*(?P<per>一天|每天|一周|每周|一个星期|一个月|每个?月|一年|每年)"
-    rf"\s*(?:就|能|可以|可)?\s*(?P<amt>{NUM}){AFTER_AMOUNT}"
+    rf"\s*(?:就|能|可以|可)?\s*(?:涨|赚|挣|多|出)?\s*(?P<amt>{NUM}){AFTER_AMOUNT}"
 )
 _LUMP = re.compile(
     rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>小时|天|日|周|星期|个月|月|年)\s*,?\s*(?:(?:以后|后|内|之后|到期|期满|出局)[^。;!?]{{0,14}}?)?"
-    r"(?:就|就能|能|可以|可|会|再)?(?P<v>还(?=[你您给\d一二两三四五六七八九十])|拿回|收回|返还|退还|到手|变成|变|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返|拿到|拿)"
+    r"(?:就|就能|能|可以|可|会|再)?(?P<v>还(?=[你您给\d一二两三四五六七八九十])|拿回|收回|返还|退还|到手|变成|变|收到|获得|可得|得到|领取|回来|到账|连本带利|收益|回报|利息|分红|赚|返|拿到|拿|领回|领|涨到|涨成)"
     rf"(?:(?P<plus>本金再?加上?)|[^\d,。;!?]{{0,3}}?)(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元|万)?"
 )
 _EVENT = re.compile(
-    r"(?:后|以后|之后|期末|年底|年末)[^\d,。;!?]{0,6}?(?P<v>拿回|收回|返还|退还|到手|收到|获得|可得|得到|领取|回来|到账|返|回馈)"
+    r"(?:后|以后|之后|期末|年底|年末)[^\d,。;!?]{0,6}?(?P<v>拿回|收回|返还|退还|到手|收到|获得|可得|得到|领取|领回|领|回来|到账|返|回馈|涨到|涨成)"
     rf"[^\d,。;!?]{{0,3}}?(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?P<u>元|块钱|块|万元|万)?"
 )
 _SWAP = re.compile(  # 捐一万返两万, 投五千还你八千: paid in, paid back more (a year when no period is said)
-    rf"(?:投|存|捐|交|充值|充|买|入股|放进去|放)(?:满|了|个)?\s*(?P<dep>{NUM})\s*(?P<u>元|块钱|块|万元)?[^\d,。;!?:%]{{0,3}}?"
+    rf"(?P<sv>投|存|捐|交|充值|充|买|入股|放进去|放)(?:满|了|个)?\s*(?P<dep>{NUM})\s*(?P<u>元|块钱|块|万元)?[^\d,。;!?:%]{{0,3}}?"
     rf"(?:返还|返|还给你|还你|还您|还|给你|给您|变成|变|拿回|收回|退)(?:他|她|你|您|俺|我)?\s*(?P<amt>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
 )
-_TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "变", "收到", "回来", "到账", "连本带利"})
+_PAID_IN = frozenset({"投", "存", "捐", "充值", "充"})  # 充一百返一百五: what follows these is money, unit or not
+_TOTAL_VERBS = frozenset({"拿回", "收回", "返还", "退还", "到手", "变成", "变", "收到", "回来", "到账", "连本带利",
+                          "领回", "涨到", "涨成"})
 _REPAY_VERBS = frozenset({"拿回", "收回", "返还", "退还", "连本带利", "返", "回来"})  # the stake said paid back
 _PAYBACK = re.compile(  # 三个月回本: the whole stake back in that time, 100% over it
     rf"(?P<n>{NUM}|半)\s*(?:个)?\s*(?P<u>天|周|个月|月|年)\s*(?:就|就能|就可以|能|可以|即可)?\s*(?:回本|收回成本)"
@@ -83,7 +85,8 @@ _FLOOR = re.compile(  # 一股五千保底分一千: a guaranteed payout with no
 )
 _PRINCIPAL = re.compile(
     r"(?:投资|投入|投了|投|存入|存进|存了|存|充值|充了|充|交了|交|缴纳|缴|入股|认购|购买|买了|买|拿出|放进|放了|"
-    r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押|只要|只需|仅需|借给|借出|出借|放)[^\d,。;!?:之%]{0,4}?"
+    r"起投|本金|加盟费|花了|捐款|捐助|捐|出资|出了|出|打款|打了|转了|押|只要|只需|仅需|借给|借出|出借|放|"
+    r"每份|一份|一股|每股|一张|一台|每台|一套|一手|一亩|每亩|会员费|入会费|入社费|股金)[^\d,。;!?:之%]{0,4}?"
     rf"(?P<a>{NUM}){AFTER_AMOUNT}\s*(?:元|块钱|块|万元)?"
     rf"|(?P<b>{NUM})\s*(?:元|块钱|块|万元)?\s*(?:的)?\s*(?:本金|投进去|存进去|放进去|投资进去|投进来|放进来|拿进来|进来|进去)"
 )
@@ -91,6 +94,7 @@ _INCOME = re.compile(r"退休金|养老金|退休工资|工资|薪水|薪资|生
 # what a pitch calls its payout (投入1万元，每月领养老金800元): an income only when nothing was paid in before it
 _PAYOUT_AS_INCOME = re.compile(r"养老金|生活费|补助")
 _GIVEN = re.compile(r"(?:给|发)(?:你|您)?\s*$")
+_YEARLY = re.compile(r"(?:每年|一年|每个?月|每天)(?:都|能|有|可以|就)?\s*$")
 
 
 def _percent_hits(text: str) -> list[RateHit]:
@@ -116,6 +120,7 @@ def _percent_hits(text: str) -> list[RateHit]:
         beside = near.dist <= 4 and (near.name in ("day", "week", "month")
                                      or (g["pt"] == "个点" and near.name == "year"))  # 一年12个点
         given = _GIVEN.search(text, max(0, m.start() - 3), m.start()) is not None  # 一年给百分之二十
+        given = given or _YEARLY.search(text, max(0, m.start() - 5), m.start()) is not None  # 存三年每年12%
         if not strong and not beside and not given and not _YIELD_WORD.search(text, lo, hi):
             continue  # 打8折, 占比30%: a percentage, not a yield
         if g["fen"] or g["fen2"]:  # 分 is 10% a year, 1% a month, 0.1% a day; 厘 a tenth of that
@@ -189,7 +194,7 @@ def _lump_hits(text: str, principals: list[tuple[int, int, float]], amounts: lis
         deposit = _principal(principals, amounts, m.start(), m.end(), 0.0)
         # 捐一千半年以后返一千五, 七天以后拿一千二: more than was paid in is the whole sum paid back
         total = not m.group("plus") and (m.group("v") in _TOTAL_VERBS or (
-            m.group("v") in ("返", "拿", "拿到", "还") and bool(deposit) and amount > (deposit or 0)))
+            m.group("v") in ("返", "拿", "拿到", "还", "领") and bool(deposit) and amount > (deposit or 0)))
         if not deposit or (total and amount <= deposit):
             continue
         gain = (amount - deposit if total else amount) / deposit
@@ -197,7 +202,8 @@ def _lump_hits(text: str, principals: list[tuple[int, int, float]], amounts: lis
         hits.append(RateHit(annual, m.start(), m.end(), "span", "lump", True, total and m.group("v") in _REPAY_VERBS))
     for m in _SWAP.finditer(text):
         dep, amount = parse_number(m.group("dep")), parse_number(m.group("amt"))
-        if dep and amount and amount > dep and (is_money(m.group("dep"), m.group("u")) or "万" in m.group("amt")):
+        paid = m.group("sv") in _PAID_IN or is_money(m.group("dep"), m.group("u")) or "万" in m.group("amt")
+        if dep and amount and amount > dep and paid:
             near = period_near(text, m.start(), m.end())
             per_year = near.per_year if near.name in ("span", "year") else 1.0
             hits.append(RateHit((amount / dep - 1) * per_year, m.start(), m.end(), "year", "lump", True, True))

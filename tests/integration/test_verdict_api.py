@@ -165,3 +165,27 @@ def test_asking_how_to_check_a_claim_is_no_verdict(sqlite_client):
     assert body["red_flags"] == [] and body["topic"] == "verify_institution"
     told = say(sqlite_client, "m7", "有个人说他们是正规公司，投五万一年返一万，我想知道怎么查")
     assert "high_return" in told["red_flags"]  # a promise told beside the ask is still a case
+
+
+def test_relief_legality_and_scam_asks_after_a_case(sqlite_client):
+    say(sqlite_client, "m8", "我在手机银行定投了一个公募基金，每月五百，说明书写了不保本")
+    assert say(sqlite_client, "m8", "行，那我放心了")["topic"] == "thanks_bye"
+    say(sqlite_client, "m9", "我借给我弟五万买房，说好年息3%，写了借条")
+    plain = say(sqlite_client, "m9", "那这算不算非法集资")
+    assert plain["red_flags"] == [] and "没看到非法集资的典型说法" in text_of(plain)
+    say(sqlite_client, "m10", STORY)
+    crime = say(sqlite_client, "m10", "这犯法不")
+    assert crime["topic"] == "law_crimes"
+    say(sqlite_client, "m11", STORY)
+    say(sqlite_client, "m11", "那啥叫非法集资")
+    more = say(sqlite_client, "m11", "更多")  # about the answer just given, not the verdict before it
+    assert more["red_flags"] == [] and more["topic"] == "definition"
+
+
+def test_a_tip_request_with_a_chore_keeps_the_story_offered(sqlite_client):
+    say(sqlite_client, "m12", STORY)
+    tip = say(sqlite_client, "m12", "那我实名举报，帮我登记一下")
+    assert tip["topic"] == "report_start" and "您刚才说的情况" in text_of(tip)
+    say(sqlite_client, "m13", STORY)
+    group = say(sqlite_client, "m13", "能帮我举报这个养老院不")
+    assert group["topic"] == "report_start" and "您刚才说的情况" in text_of(group)

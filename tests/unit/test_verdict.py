@@ -240,3 +240,65 @@ def test_a_bank_counter_selling_its_own_product_is_no_borrowed_name(checker):
     text = "柜台的银行客户经理推荐我买银行自己的理财，R2级，不保本，年化两点几，一万起"
     assert "fake_endorsement" not in checker.analyse(text, personal=True).flag_ids
     assert "fake_endorsement" in checker.analyse("这个养老项目是银行推荐的，投五万年返一万", personal=True).flag_ids
+
+
+# --- read after the first four sets' holdout halves were opened (session 6) ---------------------------------------
+@pytest.mark.parametrize(
+    ("text", "annual"),
+    [
+        ("每份八千，两年后返一万一", 0.375 / 2),              # 每份 names the stake; 返 after a span: the total
+        ("存三千一个月后领三千三", 0.1 * 12),                 # 领 after a span is the total paid back
+        ("两百块买一个，一周后涨到四百", 1.0 * 52 * 365 / 364),  # 涨到: what it becomes
+        ("五千块一天能涨一百", 0.02 * 365),                  # deposit, period, 涨 and the gain
+        ("充两百返三百", 0.5),                               # 充 puts money in, unit or not
+        ("会员费五万，年息一成", 0.1),                        # 一成 after 年息
+        ("入股说一年能分三成红", 0.3),                        # 分三成
+    ],
+)
+def test_forms_read_after_the_holdouts_opened(text, annual):
+    rates = [r.annual for r in find_rates(normalise(text)) if r.annual is not None]
+    assert rates and max(rates) == pytest.approx(annual, rel=1e-2), (text, rates)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("公司说包祖八年，每年百分之九的祖金，到期原价回构", "leaseback_disguise"),   # slips for 包租, 租金, 回购
+        ("有个人给俺打电话，说他们的原始股要上室了", "public_solicitation"),
+        ("这周之内认购还送购物卡，年化百分之十四", "urgency"),
+        ("报名就送一部手机，三千起投，三个月回本", "gift_lure"),
+        ("入股一股五千，年底分一千，亏了算合作社的", "guaranteed_principal"),
+        ("月息百分之二，到期原数奉还", "guaranteed_principal"),
+        ("年化12%，本金兜底", "guaranteed_principal"),
+        ("老会员推荐新会员进来，每人奖励两千，投一台车十万", "referral_reward"),
+        ("拉满十个人就能当社区长，投一万每天释放千分之三", "referral_reward"),
+        ("本公司为上市公司全资子公司，年化8%，到期还本", "fake_endorsement"),
+        ("买他们的灵芝粉，一年后公司两倍价格回收，等于白吃", "rebate_disguise"),
+        ("专门给老年人设计的长寿基金，年息18%", "pension_disguise"),
+        ("村里搞了个互助养老会，每月交两百，老了每月领一千", "pension_disguise"),
+        ("他们说什么养老项目的都有，投五万每年返一万", "pension_disguise"),    # a list in their pitch is no news
+        ("一只羊2800，一年后回购价3500，还送羊肉", "gift_lure"),
+        ("交八万加盟费，公司每月打六千，三年后退还加盟费", "guaranteed_principal"),
+        ("客服一直催，说这期份额下午五点截止，保底年化百分之二十四", "urgency"),
+    ],
+)
+def test_wording_read_after_the_holdouts_opened(checker, text, flag):
+    assert flag in checker.analyse(text, personal=True).flag_ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "手机银行定投公募基金，每月五百，没人给我保证收益，正规吧",            # 没人 … 保证收益: denied
+        "合作社章程写按交易量分配盈余，没说保底，我们开社员大会公布账目",       # 没说保底; a coop's own meeting
+        "借给弟弟五万买房，写借条，年息百分之三，比存银行多一点",             # the figure said is low
+        "同学借我两千交房租，下个月还，多给五十当利息",                       # a loan, not a reward
+        "上车了，开发商卖的普通商品房，没有返租没有回购",                      # 上车了: bought, no hurry
+        "信用卡消费有百分之一的返现，每个月返到账单里",                        # a card's cashback
+        "网购下单返现二十元，这跟消费返利骗局有什么不同",                      # the word is in their ask
+        "这款理财年化收益3.2%，可随时赎回",                                   # redeeming is no guarantee
+        "前几天看新闻说老人容易被骗，什么保健品、养老项目的都有，我不放心爸妈",   # kinds listed from the news
+    ],
+)
+def test_ordinary_cases_read_after_the_holdouts_opened_raise_nothing(checker, text):
+    assert checker.analyse(text, personal=True).flag_ids == []
