@@ -186,7 +186,7 @@ class VerdictHandler:
                     "已经交了的别再追加，把凭证留好；想让处非办查一查，回复“我要举报”。")
             ctx.state.data["last_topic"] = topic
             return Turn((Outbound(text, self._buttons(())),), topic, topic, 1.0, red_flags=tuple(case["flags"]))
-        topic = case.get("topic") if case.get("topic") in _PLAIN_TOPICS else "legit_finance"
+        topic = str(case["topic"]) if case.get("topic") in _PLAIN_TOPICS else "legit_finance"
         ctx.state.data["last_topic"] = topic
         text = ("按您说的，没看到非法集资的典型说法（保本高息、拉人头、打着养老旗号收钱）。\n"
                 "正规的理财也有风险：认准银行、证券、保险等持牌机构，合同看清楚，看不懂的别买。\n"
