@@ -60,5 +60,13 @@ def is_cancel(norm: str) -> bool:
     return norm in CANCEL_WORDS or _CANCEL.match(norm) is not None
 
 
+_THANKS = re.compile(r"^(好的?|嗯|行)?[,，\s]*(谢谢|多谢|谢了|谢谢啊|谢谢你|感谢)(啊|了|你|您|呀)?[!！~。.]*$")
+
+
+def is_thanks(norm: str) -> bool:
+    """谢谢 / 好的谢谢 alone: thanks, no answer to anything asked."""
+    return _THANKS.match(norm.strip()) is not None
+
+
 def is_unsubscribe(norm: str) -> bool:
     return norm.strip(" .。!！") in UNSUBSCRIBE_WORDS

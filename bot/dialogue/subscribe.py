@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.dialogue.context import Ctx, turn
+from bot.dialogue.context import Ctx, is_thanks, turn
 from bot.messages import Turn
 from bot.store.subscribers import AUDIENCES, SubscriberRepository
 
@@ -48,6 +48,8 @@ class SubscribeFlow:
 
     def step(self, ctx: Ctx) -> Turn | None:
         """None means the message is not an answer to this flow (the engine routes it afresh)."""
+        if is_thanks(ctx.norm):  # 谢谢 while asked to choose: they are done; answered as thanks
+            return None
         if ctx.state.step == "audience":
             audience = match_audience(ctx.norm)
             if audience is None:

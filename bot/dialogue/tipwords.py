@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-_LEAD = r"(那|那么|那就|好|好吧|行|对)?[,，\s]*"  # 那我举报这个国链币
+_LEAD = r"((那|那么|那就|好|好吧|好的|行|对|嗯)[,，\s]*)*"  # 那我举报这个国链币 · 好 那我举报
 _WHO = r"(我|俺|咱|我们|俺们|咱们)?"
 _WANT = r"(要|想|想要|需要|得|准备|打算)"
 _VERB = r"(举报|检举|揭发|告发|反映|投诉|报上去|上报|告(?!诉|知|示|别|辞|白|状态))"  # 帮俺报上去 · 告他们
@@ -39,7 +39,9 @@ _WORDS = re.compile(
     rf"^{_LEAD}({_HELPER})?{_WHO}{_WANT}?(去|来)?(实名|匿名)?(去)?{_VERB}{_THEM}{_TAIL}[:：,，。?？!！\s]*"
 )
 # what only points back at a story told before: 他们, 这个公司, 这伙人
-_POINTER = re.compile(r"^((这|那)(个|家|伙|些|帮)?[\u4e00-\u9fff]{0,6}|(他|她|它)(们)?(的)?[\u4e00-\u9fff]{0,4})$")
+_POINTER = re.compile(  # 还有那几个业务员: more of the same people, no new story
+    r"^(还有|以及|和|跟|连同)?((这|那)(个|家|伙|些|帮|几个|几家)?[\u4e00-\u9fff]{0,6}|(他|她|它)(们)?(的)?[\u4e00-\u9fff]{0,4})$"
+)
 # 那我实名举报，帮我登记一下: asking the bot to take it down is no story
 _CHORE = re.compile(
     r"[,，\s]*(你|请|麻烦你?)?(帮我|帮忙|帮俺|替我|给我)?(登记|记录|记|报|处理|受理|提交|转|上报|报上去)"

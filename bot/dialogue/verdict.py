@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from bot.dialogue.context import Ctx
 from bot.dialogue.followwords import (
     ASKS,
+    CLAIM_BACK,
     CLASSIFY,
     CORRECTION,
     INVESTED,
@@ -34,6 +35,7 @@ from bot.dialogue.followwords import (
     WHAT_NOW,
 )
 from bot.dialogue.hints import TopicHints
+from bot.dialogue.replies import CLAIMED, REASSURE_PLAIN, REASSURE_RISKY, what_now
 from bot.messages import Button, Outbound, Turn
 from bot.riskcheck.check import RiskChecker, RiskReport
 from bot.riskcheck.reply import render_details, render_personal
@@ -43,6 +45,7 @@ _CLAIMS = frozenset({"fake_endorsement"})  # a claim of standing, no promise in 
 # an ordinary case asked about again (那这算不算非法集资) stays on its own topic when it is one of these
 _PLAIN_TOPICS = frozenset({"legit_finance", "four_features", "verify_institution", "definition"})
 _FOLLOW_MAX = 16  # a follow-up is short: longer text is a new message
+_PLAIN_FOLLOW_MAX = 10  # after an ordinary case a longer 咋办 asks about something new
 # topics that can carry a verdict as they are; any other topic gives way to the flags' own topic
 _SCHEME_TOPICS = frozenset({
     "red_flags", "four_features", "definition", "legit_finance", "group_elderly", "group_student",
@@ -136,9 +139,9 @@ class VerdictHandler:
         if case is None or len(ctx.norm) > _FOLLOW_MAX * 2:
             return None
         short = len(ctx.norm) <= _FOLLOW_MAX
-        if not case.get("flags") and short and (INVESTED.search(ctx.norm) or WHAT_NOW.search(ctx.norm)
-                                                or NOTES.search(ctx.norm)):
-            return self._on_topic(ctx, case)  # nothing was flagged: more on what they asked, no victim steps
+        asks_on = INVESTED.search(ctx.norm) or WHAT_NOW.search(ctx.norm) or NOTES.search(ctx.norm)
+        if not case.get("flags") and asks_on:  # nothing was flagged: more on what they asked, no victim steps;
+            return self._on_topic(ctx, case) if len(ctx.norm) <= _PLAIN_FOLLOW_MAX else None  # longer: a new ask
         if INVESTED.search(ctx.norm):
             return self._invested(ctx, case)
         if len(ctx.norm) <= _FOLLOW_MAX and WHAT_NOW.search(ctx.norm):
@@ -147,6 +150,8 @@ class VerdictHandler:
             return None
         if RELIEF.match(ctx.norm):  # 那我放心了: thanks
             return self._topic_answer(ctx, "thanks_bye")
+        if case.get("flags") and CLAIM_BACK.search(ctx.norm) and not INVESTED.search(ctx.norm):
+            return self._claimed(ctx)  # 他们说是国家支持的啊: a name or a licence does not make it lawful
         if LEGALITY.match(ctx.norm):  # 这犯法不: a scheme's crimes; an ordinary case is reassured
             return self._topic_answer(ctx, "law_crimes") if case.get("flags") else self._reassure(ctx, case)
         if not case.get("flags") and CLASSIFY.search(ctx.norm):  # 那这算被骗吗, after an ordinary case
@@ -155,6 +160,12 @@ class VerdictHandler:
         if REASSURE.search(ctx.norm) and not thanks:
             return self._reassure(ctx, case)
         return None
+
+    def _claimed(self, ctx: Ctx) -> Turn:
+        ctx.state.data["last_topic"] = "verify_institution"
+        ctx.state.data.pop("more", None)
+        buttons = tuple(Button(b) for b in ("那怎么办", "我要举报"))
+        return Turn((Outbound(CLAIMED, buttons),), "verify_institution", "verify_institution", 1.0)
 
     def _topic_answer(self, ctx: Ctx, topic: str) -> Turn:
         ctx.state.data["last_topic"] = topic
@@ -182,15 +193,12 @@ class VerdictHandler:
         ctx.state.data.pop("more", None)
         if case.get("flags"):
             topic = case.get("topic") or "risk_check"
-            text = ("不能交。按您前面说的，这是非法集资常见的说法，钱交出去很可能要不回来。\n"
-                    "已经交了的别再追加，把凭证留好；想让处非办查一查，回复“我要举报”。")
+            text = REASSURE_RISKY
             ctx.state.data["last_topic"] = topic
             return Turn((Outbound(text, self._buttons(())),), topic, topic, 1.0, red_flags=tuple(case["flags"]))
         topic = str(case["topic"]) if case.get("topic") in _PLAIN_TOPICS else "legit_finance"
         ctx.state.data["last_topic"] = topic
-        text = ("按您说的，没看到非法集资的典型说法（保本高息、拉人头、打着养老旗号收钱）。\n"
-                "正规的理财也有风险：认准银行、证券、保险等持牌机构，合同看清楚，看不懂的别买。\n"
-                "以后对方要是说保本、高息、拉人有奖，就先别交钱，回复“我要举报”。")
+        text = REASSURE_PLAIN
         buttons = tuple(Button(b) for b in ("怎么查机构是否合法", "帮我看看靠不靠谱"))
         return Turn((Outbound(text, buttons),), topic, topic, 1.0)
 
@@ -203,6 +211,8 @@ class VerdictHandler:
         pasted = bool(case.get("pasted"))
         report = self._checker.analyse(case["text"], personal=not pasted)
         topic = case.get("topic") or "risk_check"
+        if topic == "risk_check" and not pasted:  # their own story: the flags' own topic, as the verdict's advice
+            topic = next((f.topic for f in report.flags if f.topic != "red_flags"), "red_flags")
         text = render_details(report, self._checker.lexicon, pasted)
         return Turn((Outbound(text, self._buttons(())),), topic, topic, 1.0, red_flags=tuple(report.flag_ids))
 
@@ -222,16 +232,10 @@ class VerdictHandler:
         return f"拿不准可以打{office.name}电话：{office.contacts.phone}。"
 
     def _what_now(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
-        high = case.get("verdict") == "high"
-        lines = ["按您说的情况，这样做：",
-                 "①还没交钱：别交。" if high else "①先别交钱，问清是哪家机构、有没有金融牌照。",
-                 "②已经交了：别再追加，合同、收据、转账和聊天记录都留好，去派出所报案。",
-                 "③别拉亲友参加，介绍别人也可能担责任。",
-                 "④想让处非办查一查：回复“我要举报”，可以匿名。",
-                 self._office_line(case)]
+        text = what_now(case.get("verdict") == "high", self._office_line(case))
         ctx.state.data["last_topic"] = "victim_what_to_do"
         ctx.state.data.pop("more", None)
-        return Turn((Outbound("\n".join(lines), tuple(Button(b) for b in ("我要举报", "我已经交钱了", "更多"))),),
+        return Turn((Outbound(text, tuple(Button(b) for b in ("我要举报", "我已经交钱了", "更多"))),),
                     "victim_what_to_do", "victim_what_to_do", 1.0)
 
     def _invested(self, ctx: Ctx, case: dict[str, Any]) -> Turn:

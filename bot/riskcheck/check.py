@@ -181,6 +181,10 @@ class RiskChecker:
         if raising is None and _BACKED & set(hits):  # 保本 + 年化8%: a guaranteed 6–10% is no ordinary yield
             raising = max((r for r in rates if r.annual is not None and r.annual >= lex.guaranteed_threshold),
                           key=lambda r: r.annual or 0.0, default=None)
+        official = self._official(a.norm)
+        if raising is None and official:  # 国债一年给八个点: no licensed product pays 6% or more now
+            raising = max((r for r in rates if r.annual is not None and r.annual >= lex.guaranteed_threshold),
+                          key=lambda r: r.annual or 0.0, default=None)
         if raising is not None:  # quoted with the sum it is paid on when that comes right before (投十万每年返一万二)
             lead = _LEAD.search(a.norm, max(0, raising.start - 10), raising.start)
             short = lead is not None and raising.end - lead.start() <= QUOTE_MAX
@@ -192,7 +196,7 @@ class RiskChecker:
             hits["guaranteed_principal"] = (repay.start, repay.end)
         ctx = lex.context
         if (
-            self._official(a.norm)
+            official
             and (annual is None or annual < lex.threshold) and raising is None
             and set(hits) <= set(ctx.official_suppresses)
         ):

@@ -13,8 +13,12 @@ _CN_D = "一二两三四五六七八九"
 # 五万 + 一年, 两千一饼 is 2000 a cake; after 十/百 it is the units digit (十五天)
 _NOT_TAIL = "(?![年月天日周星个次倍岁号期份人名位代层款饼张套股])"  # a count follows
 _TAIL = rf"(?:(?<=[十百])[零〇]?[{_CN_D}]|(?<=[千万亿])[零〇]?[{_CN_D}]{_NOT_TAIL})?"
+# a bare 十 (no digit before it) starts a number (十五, 十万) or follows 零 (一千零十); after 百/千/万 it starts a
+# new one: 投一千十五天后 is 一千 + 十五天
+_FIRST_STEP = rf"[零〇]?[{_CN_D}]?[十百千万亿]"
+_NEXT_STEP = rf"(?:[零〇]?(?:[{_CN_D}]?[百千万亿]|[{_CN_D}]十)|[零〇]十)"
 CN_NUM = (  # bounded repeats: a run of numerals costs linear time
-    rf"(?:(?:[零〇]?[{_CN_D}]?[十百千万亿]){{1,10}}{_TAIL}|[{_CN_D}])(?:点[零〇{_CN_D}]{{1,6}})?"
+    rf"(?:{_FIRST_STEP}(?:{_NEXT_STEP}){{0,9}}{_TAIL}|[{_CN_D}])(?:点[零〇{_CN_D}]{{1,6}})?"
 )
 NUM = rf"(?>\d{{1,12}}(?:\.\d{{1,6}})?(?:\s*(?:百万|千万|万|千|百|亿|w|k)(?:\d(?![\d.]))?)?|{CN_NUM})"
 AFTER_AMOUNT = (  # not an amount of money when a percent, a period or a count follows (a space, where an emoji

@@ -87,9 +87,12 @@ class TipFlow:
 
     def resume(self, ctx: Ctx) -> Turn:
         """"继续举报" after a question in the middle: the slot it stopped at, asked again."""
-        draft_of(ctx)
+        draft = draft_of(ctx)
         if ctx.state.step == "edit":
             return self._ask(ctx, "要改哪一项？", "edit", [*EDITABLE, "全部重填"])
+        if draft.get("prefill_pending") and draft.get("description"):  # the story offered is still to be confirmed
+            return self._ask(ctx, "好的，我们接着填。\n" + PREFILL.format(clip(draft["description"])), "description",
+                             ["对", "重新说"])
         return self._ask_next(ctx, "好的，我们接着填。\n")
 
     def _allowed(self, ctx: Ctx, reserve: bool = False) -> bool:

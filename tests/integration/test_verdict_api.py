@@ -189,3 +189,25 @@ def test_a_tip_request_with_a_chore_keeps_the_story_offered(sqlite_client):
     say(sqlite_client, "m13", STORY)
     group = say(sqlite_client, "m13", "能帮我举报这个养老院不")
     assert group["topic"] == "report_start" and "您刚才说的情况" in text_of(group)
+
+
+def test_a_question_inside_a_tip_is_answered_and_the_story_stays_offered(sqlite_client):
+    say(sqlite_client, "m14", STORY)
+    say(sqlite_client, "m14", "我要举报他们")
+    reward = say(sqlite_client, "m14", "有奖励没")
+    assert reward["topic"] == "report_reward" and "举报还没提交" in text_of(reward)
+    thanks = say(sqlite_client, "m14", "谢谢")
+    assert thanks["topic"] == "thanks_bye" and "举报还没提交" in text_of(thanks)
+    again = say(sqlite_client, "m14", "继续举报")
+    assert again["expects"] == "description" and "您刚才说的情况" in text_of(again)  # still to be confirmed
+    anonymous = [say(sqlite_client, "m15", t) for t in ("我要举报", "汉阴县", "某公司", "他们收钱返高息", "跳过", "跳过",
+                                                          "跳过", "匿名")][-1]
+    assert anonymous["topic"] == "report_start" and anonymous["expects"] == "confirm"  # 匿名 answers the step
+
+
+def test_a_claim_said_back_after_a_verdict_is_answered_and_thanks_ends_a_subscription(sqlite_client):
+    say(sqlite_client, "m16", STORY)
+    claim = say(sqlite_client, "m16", "他们说是国家支持的啊")
+    assert claim["topic"] == "verify_institution" and "营业执照不是金融许可" in text_of(claim)
+    say(sqlite_client, "m17", "我想订阅防骗提醒")
+    assert say(sqlite_client, "m17", "谢谢")["topic"] == "thanks_bye"

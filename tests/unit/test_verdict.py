@@ -302,3 +302,55 @@ def test_wording_read_after_the_holdouts_opened(checker, text, flag):
 )
 def test_ordinary_cases_read_after_the_holdouts_opened_raise_nothing(checker, text):
     assert checker.analyse(text, personal=True).flag_ids == []
+
+
+# --- read after the fifth set was scored unseen, then opened ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "annual"),
+    [
+        ("投一千十五天后拿一千四", 0.4 * 365 / 15),          # 一千 then 十五天: a bare 十 after 千 starts a new number
+        ("纪念钞，公司保证一年后加价三成回收", 0.3),          # 加价三成
+        ("出五千块帮山里娃，年底连本带利还俺六千", 0.2),       # 出 puts money in; 还 after 年底 pays back
+    ],
+)
+def test_forms_read_after_the_fifth_set_opened(text, annual):
+    rates = [r.annual for r in find_rates(normalise(text)) if r.annual is not None]
+    assert rates and max(rates) == pytest.approx(annual, rel=1e-2), (text, rates)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("镇上养老服务中心让交五万办会员，一年返百分之十二", "pension_disguise"),  # the centre taking deposits
+        ("养老院预存3万 每月给800利息", "pension_disguise"),
+        ("村里有人搞急资，一万块一个月返五百，到期还笨", "guaranteed_principal"),  # slips: 急资, 还笨
+        ("我要是再介绍亲戚进去，每个人他给我提成一千，矿机两万八", "referral_reward"),
+        ("有個投資顧問打電話說原始股明年上市，一年內保證翻倍", "public_solicitation"),
+        ("商城买满一千每月返一百，说是商务局支持的试点", "fake_endorsement"),
+        ("交十万押金每月返一千，五年后全退，说是民政上挂了号的", "fake_endorsement"),
+        ("这个月底前签约打九五折，包租十年每年返租百分之八", "urgency"),
+        ("就给俺们村留了二十个名额，一块钱一股原始股上市涨十倍", "urgency"),
+        ("买书画的份额，上个月涨了百分之四十，还保证亏了补给我", "guaranteed_principal"),
+        ("认养黑猪一头两千，年底返两千六，猪死了也不赔本", "guaranteed_principal"),
+        ("商铺包租15年，年回报8%，到期开发商回购", "guaranteed_principal"),
+        ("入社一股一万每年分红一千五，三年期满退还股本", "guaranteed_principal"),
+        ("国债一年给八个点，村里好多人买", "high_return"),                      # no licensed product pays that
+    ],
+)
+def test_wording_read_after_the_fifth_set_opened(checker, text, flag):
+    assert flag in checker.analyse(text, personal=True).flag_ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "俺老伴住镇上敬老院，一个月交两千二，没说有啥返钱",                 # a fee, and no payout said
+        "听人说镇上有人搞原始股骗了好些老人，俺咋跟老姐妹们说",               # a report, no offer to them
+        "社区发了个防骗宣传单，上面说高利息都是陷阱，具体咋辨别",              # a notice's words
+        "商铺总价28万，每年给你百分之十的租金，十五年以后想卖公司给你收回去",   # an optional buyback, no promise
+    ],
+)
+def test_ordinary_cases_read_after_the_fifth_set_opened(checker, text):
+    assert "guaranteed_principal" not in checker.analyse(text, personal=True).flag_ids
+    if "租金" not in text:
+        assert checker.analyse(text, personal=True).flag_ids == []
