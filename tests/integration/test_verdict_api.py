@@ -200,8 +200,8 @@ def test_a_question_inside_a_tip_is_answered_and_the_story_stays_offered(sqlite_
     assert thanks["topic"] == "thanks_bye" and "举报还没提交" in text_of(thanks)
     again = say(sqlite_client, "m14", "继续举报")
     assert again["expects"] == "description" and "您刚才说的情况" in text_of(again)  # still to be confirmed
-    anonymous = [say(sqlite_client, "m15", t) for t in ("我要举报", "汉阴县", "某公司", "他们收钱返高息", "跳过", "跳过",
-                                                          "跳过", "匿名")][-1]
+    steps = ("我要举报", "汉阴县", "某公司", "他们收钱返高息", "跳过", "跳过", "跳过", "匿名")
+    anonymous = [say(sqlite_client, "m15", t) for t in steps][-1]
     assert anonymous["topic"] == "report_start" and anonymous["expects"] == "confirm"  # 匿名 answers the step
 
 
