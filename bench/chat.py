@@ -5,6 +5,7 @@
     .venv/bin/python bench/chat.py --scenario tip --users 10,50
     .venv/bin/python bench/chat.py --scenario plain --think 1   # people pause ~1 s between messages
     .venv/bin/python bench/chat.py --scenario plain --users 50 --floor   # and the floor, side by side
+    .venv/bin/python bench/chat.py --scenario plain --users 50 --unique  # every question a new text: no cache hits
 
 Each virtual user sends a message, waits for the answer, pauses (--think, exponential; 0 by default: the
 server saturated, which gives its throughput but latencies of a queue: at N users p50 ≈ N / throughput)
@@ -52,6 +53,9 @@ def risk_texts() -> list[str]:
     return [c["text"] for c in data["cases"]]
 
 
+UNIQUE = False  # --unique: every plain question a text not seen before
+
+
 def conversation(scenario: str, rng: random.Random, questions: list[str], pitches: list[str]) -> list[str]:
     """The messages of one person's next conversation: a question, a risk check, or a whole tip."""
     kind = scenario if scenario != "mixed" else rng.choice(["plain"] * 7 + ["risk"] * 2 + ["tip"])
@@ -59,7 +63,10 @@ def conversation(scenario: str, rng: random.Random, questions: list[str], pitche
         return TIP_STEPS
     if kind == "risk":
         return ["帮我看看这个靠谱吗：" + rng.choice(pitches)]
-    return [rng.choice(questions)]
+    question = rng.choice(questions)
+    if UNIQUE:  # two emoji the bot drops: the same question, a text never seen (no cache helps)
+        question += chr(0x1F600 + rng.randrange(80)) + chr(0x1F300 + rng.randrange(700))
+    return [question]
 
 
 async def user_loop(client: Conn, scenario: str, stop: float, stats: dict, rng: random.Random,
@@ -144,9 +151,13 @@ def main() -> None:
     ap.add_argument("--url", default=None, help="benchmark an already running server instead of starting one")
     ap.add_argument("--tippers", type=int, default=0,
                     help="this many more users file whole tips beside the measured ones (their figures apart)")
+    ap.add_argument("--unique", action="store_true",
+                    help="make every plain question a new text (two emoji the bot drops): no parse or check cache hits")
     ap.add_argument("--floor", action="store_true",
                     help="also run the floor app (a fixed reply on the same stack) and print the ratio")
     args = ap.parse_args()
+    global UNIQUE
+    UNIQUE = args.unique
 
     data = Path(tempfile.mkdtemp(prefix="fg-bench-"))
     env, label = server_env(args, data)
@@ -177,6 +188,7 @@ def main() -> None:
     think = f", think {args.think:g} s" if args.think else ""
     label += f"-{args.workers}w" + (f"-think{args.think:g}" if args.think else "") + ("-floor" if args.floor else "")
     label += f"-tippers{args.tippers}" if args.tippers else ""
+    label += "-unique" if args.unique else ""
     write_report(f"chat-{label}", f"/api/chat, {label}, {args.workers} worker(s){think}", rows,
                  [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
                   ("p99 ms", "p99_ms"), ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")]

@@ -36,6 +36,7 @@ MODEL_VERSION = "emb-6"
 # The linear SVM's margins become a confidence through a softmax; 4.0 spreads a clear win (margin ≈ 1)
 # to ≈ 0.9 and a near tie to ≈ 0.5 — what the clarifying reply's threshold is tuned on.
 TEMPERATURE = 4.0
+PARSED = 2048  # texts whose parse is kept
 SYNONYMS = Path(__file__).resolve().parent / "synonyms.yaml"
 _PUNCT = re.compile(r"[^\w\u4e00-\u9fff]+")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -135,6 +136,9 @@ class EmbeddedNLU:
         self._pipeline = pipeline
         self._classes: list[str] = list(pipeline.classes_)
         self._scorer = _Scorer(pipeline)
+        # the same text always parses the same: a question asked again (a menu item, a campaign's question, a
+        # quick reply) is parsed once
+        self._parsed = lru_cache(maxsize=PARSED)(self._parse)
 
     @classmethod
     def train(cls, pairs: list[tuple[str, str]]) -> EmbeddedNLU:
@@ -172,6 +176,9 @@ class EmbeddedNLU:
         self.parse_sync("我想投资养老项目，月息三分，保本吗？")
 
     def parse_sync(self, text: str) -> Parse:
+        return self._parsed(text)
+
+    def _parse(self, text: str) -> Parse:
         scores = self._scorer.scores(prepare(text))
         probs = np.exp((scores - scores.max()) * TEMPERATURE)
         probs /= probs.sum()

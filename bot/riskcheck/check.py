@@ -76,11 +76,16 @@ def verdict_for(flag_ids: list[str] | tuple[str, ...], stated_high_yield: bool =
     return "caution" if n else "none"
 
 
+ANALYSED = 1024  # texts whose report is kept (a few hundred KB)
+
+
 class RiskChecker:
     def __init__(self, lexicon: Lexicon | Mapping[str, Any]):
         self.lexicon = lexicon if isinstance(lexicon, Lexicon) else Lexicon.from_dict(dict(lexicon))
-        # one turn reads the same text several times (is it a pitch? what does it promise?): prepare it once
+        # one turn reads the same text several times (is it a pitch? what does it promise?): prepare it once;
+        # the same question asked again (a menu item, a campaign's question) is read once too
         self.prepare = lru_cache(maxsize=256)(self._prepare)
+        self.analyse = lru_cache(maxsize=ANALYSED)(self._analyse)  # type: ignore[method-assign]
 
     @classmethod
     def from_file(cls, path: Path | str = DEFAULT_LEXICON) -> RiskChecker:
@@ -151,6 +156,10 @@ class RiskChecker:
         return respell(align(text), self.lexicon.variant_re, self.lexicon.variants)
 
     def analyse(self, text: str, personal: bool = False) -> RiskReport:
+        """The flags a text raises (cached per instance: a report is immutable and depends on the text alone)."""
+        return self._analyse(text, personal)
+
+    def _analyse(self, text: str, personal: bool = False) -> RiskReport:
         """The flags a text raises. `personal`: the text is a person telling their own case (a question, a
         story, a voice transcript), not a pasted pitch: see `_active`."""
         lex, a = self.lexicon, self.prepare(text)

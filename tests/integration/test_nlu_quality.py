@@ -132,3 +132,11 @@ def test_the_fast_scorer_gives_the_pipelines_exact_scores(embedded_nlu):
         prepared = embedded.prepare(text)
         expected = embedded_nlu._pipeline.decision_function([prepared])[0]
         np.testing.assert_allclose(embedded_nlu._scorer.scores(prepared), expected, rtol=0, atol=1e-9)
+
+
+def test_a_question_asked_again_is_parsed_once(embedded_nlu):
+    text = "俺想问问那个存款保险到底保多少钱"
+    before = embedded_nlu._parsed.cache_info().hits
+    first, second = embedded_nlu.parse(text), embedded_nlu.parse(text)
+    assert first is second and embedded_nlu._parsed.cache_info().hits == before + 1
+    assert first == embedded_nlu._parse(text)  # what the cache gives is what the scorer gives

@@ -354,3 +354,10 @@ def test_ordinary_cases_read_after_the_fifth_set_opened(checker, text):
     assert "guaranteed_principal" not in checker.analyse(text, personal=True).flag_ids
     if "租金" not in text:
         assert checker.analyse(text, personal=True).flag_ids == []
+
+
+def test_a_text_read_again_is_served_from_the_cache_and_the_same(checker):
+    text = "俺家老头子在搞一个养老院的项目说投十万每年返一万二中不中"
+    first, second = checker.analyse(text, personal=True), checker.analyse(text, personal=True)
+    assert first is second and "high_return" in first.flag_ids  # immutable, so sharing it is safe
+    assert checker.analyse(text) is not first  # the pasted reading is a different one
