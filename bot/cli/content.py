@@ -64,7 +64,8 @@ def verdict() -> None:
 @verdict.command("eval")
 @click.option("--part", "parts", multiple=True, type=click.Choice(["dev", "holdout", "all"]),
               help="dev: odd ids (errors printed); holdout: even ids (scores only); default both")
-@click.option("--set", "sets", multiple=True, type=click.Choice(["heldout", "blind2", "blind3", "blind4", "blind5"]),
+@click.option("--set", "sets", multiple=True,
+              type=click.Choice(["heldout", "blind2", "blind3", "blind4", "blind5", "blind6"]),
               help="which blind set (default all)")
 @click.option("--errors/--no-errors", default=True, help="print the dev half's errors")
 def verdict_eval(parts: tuple[str, ...], sets: tuple[str, ...], errors: bool) -> None:

@@ -52,4 +52,13 @@ CLASSIFY = re.compile(
 CLAIM_BACK = re.compile(
     r"(国家|政府|央企|国企|上面|银行|民政|县里|市里|省里)[^,。;!?]{0,3}(支持|扶持|批准|批的|背景|备案|认可|担保|兜底|发行|项目)"
     r"|有(营业)?执照|有牌照|有资质|是正规|正规(的)?公司|正规平台|合法(的|经营)|有备案|备过案|上过电视|央视"
+    r"|(跟|和|同)银行(一样|差不多)|比银行(还)?(稳|安全)"
 )
+# 提现不了了, 客服也联系不上: the money is stuck, they are a victim now
+BLOCKED = re.compile(r"提现不了|提不出|取不出|提不了|不能提现|提现失败|不给提|到不了账|联系不上|跑路|跑了|人去楼空")
+# 可是我朋友已经提现好几次了啊: early payouts, said back as proof
+PAID_OUT = re.compile(
+    r"(提现|提出来|拿到钱|拿到了|到账|返了|兑现|赚到|赚了)[^,。!?]{0,6}(好几次|好多次|几次|好几回|了|过)"
+)
+# 那买国债行不行: a different, ordinary product asked about, not the case just told
+OTHER_PRODUCT = re.compile(r"国债|定期|存款|大额存单|银行理财|基金定投|公募基金|存银行|余额宝|保险公司|商业保险")

@@ -13,13 +13,18 @@ import re
 _LEAD = r"((那|那么|那就|好|好吧|好的|行|对|嗯)[,，\s]*)*"  # 那我举报这个国链币 · 好 那我举报
 _WHO = r"(我|俺|咱|我们|俺们|咱们)?"
 _WANT = r"(要|想|想要|需要|得|准备|打算)"
-_VERB = r"(举报|检举|揭发|告发|反映|投诉|报上去|上报|告(?!诉|知|示|别|辞|白|状态))"  # 帮俺报上去 · 告他们
+_VERB = (r"(举报|检举|揭发|告发|反映|投诉|报上去|上报|报给(政府|处非办|有关部门|上面|公安|警察|你们)|"  # 你帮我报给政府
+         r"告(?!诉|知|示|别|辞|白|状态))")  # 帮俺报上去 · 告他们
 _HELPER = r"(你)?(能|可以|可不可以|能不能)?(帮我|帮忙|替我|给我|帮俺|替俺)"
 _THEM = r"(一下|个事|一个|他们|她们|它们|它|(这|那)(个|家|伙|帮)?[\u4e00-\u9fff]{0,4})?"  # 帮我举报这个中心
 _TAIL = r"(吗|不|呗|吧|啊)?"
 
-# 我要举报 / 俺想去投诉 / 我要实名举报: a stated wish to report
-_REQUEST = re.compile(rf"^{_LEAD}{_WHO}({_WANT}(去|来)?|去)(实名|匿名)?(去)?{_VERB}")  # 好 我去举报他们
+# 我要举报 / 俺想去投诉 / 我要实名举报 / 那我现在就举报: a stated wish to report
+_NOW = r"((现在|马上|这就|立刻|立马|今天|那就)(就)?)?"
+_FOR = r"((替|帮|给)(他|她|他们|她们|我爸|我妈|俺爹|俺娘|老人|家里))?"  # 我想替他举报这家公司
+_REQUEST = re.compile(  # 好 我去举报他们
+    rf"^{_LEAD}{_WHO}{_NOW}({_WANT}(去|来)?|去|就){_FOR}(实名|匿名)?(去)?{_VERB}(?!电话|热线|方式|方法|渠道|途径|流程)"
+)
 # 举报他们 / 举报石泉县鑫盛合作社…: a bare 举报 opens a tip too, unless it asks about reporting (举报有奖励吗)
 _BARE = re.compile(
     rf"^{_LEAD}{_WHO}(实名|匿名)?{_VERB}"
@@ -36,7 +41,7 @@ _ASKS = re.compile(
 )
 # the request words in front of a story (what follows them is the story)
 _WORDS = re.compile(
-    rf"^{_LEAD}({_HELPER})?{_WHO}{_WANT}?(去|来)?(实名|匿名)?(去)?{_VERB}{_THEM}{_TAIL}[:：,，。?？!！\s]*"
+    rf"^{_LEAD}({_HELPER})?{_WHO}{_NOW}(就)?{_WANT}?(去|来)?{_FOR}(实名|匿名)?(去)?{_VERB}{_THEM}{_TAIL}[:：,，。?？!！\s]*"
 )
 # what only points back at a story told before: 他们, 这个公司, 这伙人
 _POINTER = re.compile(  # 还有那几个业务员: more of the same people, no new story

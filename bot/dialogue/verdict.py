@@ -22,12 +22,15 @@ from typing import Any, Protocol
 from bot.dialogue.context import Ctx
 from bot.dialogue.followwords import (
     ASKS,
+    BLOCKED,
     CLAIM_BACK,
     CLASSIFY,
     CORRECTION,
     INVESTED,
     LEGALITY,
     NOTES,
+    OTHER_PRODUCT,
+    PAID_OUT,
     REASSURE,
     RELIEF,
     THANKS,
@@ -35,13 +38,14 @@ from bot.dialogue.followwords import (
     WHAT_NOW,
 )
 from bot.dialogue.hints import TopicHints
-from bot.dialogue.replies import CLAIMED, REASSURE_PLAIN, REASSURE_RISKY, what_now
+from bot.dialogue.replies import CLAIMED, INVESTED_HIGH, REASSURE_PLAIN, REASSURE_RISKY, what_now
 from bot.messages import Button, Outbound, Turn
 from bot.riskcheck.check import RiskChecker, RiskReport
 from bot.riskcheck.reply import render_details, render_personal
 from bot.textnorm import normalise
 
 _CLAIMS = frozenset({"fake_endorsement"})  # a claim of standing, no promise in it
+_ALONE_NO_CASE = frozenset({"public_solicitation"})  # where it was heard, and nothing of what was promised
 # an ordinary case asked about again (那这算不算非法集资) stays on its own topic when it is one of these
 _PLAIN_TOPICS = frozenset({"legit_finance", "four_features", "verify_institution", "definition"})
 _FOLLOW_MAX = 16  # a follow-up is short: longer text is a new message
@@ -88,6 +92,8 @@ class VerdictHandler:
             return None
         if set(report.flag_ids) <= _CLAIMS and report.annual_rate is None and VERIFY_ASK.search(normalise(text)):
             return None  # 他说他是正规的，怎么查: they ask how to check the claim; the topic tells them
+        if set(report.flag_ids) <= _ALONE_NO_CASE and report.annual_rate is None:
+            return None  # 兼职群里看到有人说刷单返利，我没参与: where, but no promise: the topic answers
         single = len(report.flags) == 1 and report.annual_rate is None
         if single and len(normalise(text)) < _STORY_MIN and not _FIGURE.search(report.flags[0].phrase):
             return None  # a word alone; 拉一个人给三百 names a figure and is a case
@@ -112,8 +118,7 @@ class VerdictHandler:
         kept = ctx.state.fresh_case(self._clock())
         if kept is not None and kept.get("flags") and len(ctx.norm) < _STORY_MIN:
             return  # a new story, though, is a new case
-        if topic == "risk_check":  # checked, and nothing found: an ordinary case, asked about as finance
-            topic = "legit_finance"
+        topic = "legit_finance" if topic == "risk_check" else topic  # checked, nothing found: ordinary finance
         if len(ctx.norm) >= _SITUATION_MIN and (topic.startswith("tactic_") or topic in _SCHEME_TOPICS
                                                  or topic in ("verify_institution", "campaign_info")):
             ctx.state.keep_case({"flags": [], "verdict": "none", "topic": topic, "at": self._clock()})
@@ -142,36 +147,36 @@ class VerdictHandler:
         asks_on = INVESTED.search(ctx.norm) or WHAT_NOW.search(ctx.norm) or NOTES.search(ctx.norm)
         if not case.get("flags") and asks_on:  # nothing was flagged: more on what they asked, no victim steps;
             return self._on_topic(ctx, case) if len(ctx.norm) <= _PLAIN_FOLLOW_MAX else None  # longer: a new ask
-        if INVESTED.search(ctx.norm):
-            return self._invested(ctx, case)
+        if INVESTED.search(ctx.norm) or (case.get("flags") and BLOCKED.search(ctx.norm)):
+            return self._invested(ctx, case)  # 我已经投了五万 · 提现不了了
         if len(ctx.norm) <= _FOLLOW_MAX and WHAT_NOW.search(ctx.norm):
             return self._what_now(ctx, case)
-        if not short:
+        if not short or OTHER_PRODUCT.search(ctx.norm):  # longer, or 那买国债行不行: a new question, for the NLU
             return None
-        if RELIEF.match(ctx.norm):  # 那我放心了: thanks
-            return self._topic_answer(ctx, "thanks_bye")
-        if case.get("flags") and CLAIM_BACK.search(ctx.norm) and not INVESTED.search(ctx.norm):
-            return self._claimed(ctx)  # 他们说是国家支持的啊: a name or a licence does not make it lawful
+        flagged = bool(case.get("flags"))
+        if RELIEF.match(ctx.norm) or (flagged and PAID_OUT.search(ctx.norm)):  # 那我放心了 · 可他已经提现好几次了
+            return self._topic_answer(ctx, "thanks_bye" if RELIEF.match(ctx.norm) else "red_flags")
+        if flagged and CLAIM_BACK.search(ctx.norm):  # 他们说是国家支持的啊: a name or a licence makes nothing lawful
+            return self._claimed(ctx)
         if LEGALITY.match(ctx.norm):  # 这犯法不: a scheme's crimes; an ordinary case is reassured
-            return self._topic_answer(ctx, "law_crimes") if case.get("flags") else self._reassure(ctx, case)
-        if not case.get("flags") and CLASSIFY.search(ctx.norm):  # 那这算被骗吗, after an ordinary case
-            return self._reassure(ctx, case)
+            return self._topic_answer(ctx, "law_crimes") if flagged else self._reassure(ctx, case)
         thanks = THANKS.search(ctx.norm) is not None and ASKS.search(ctx.norm) is None
-        if REASSURE.search(ctx.norm) and not thanks:
-            return self._reassure(ctx, case)
+        if (not flagged and CLASSIFY.search(ctx.norm)) or (REASSURE.search(ctx.norm) and not thanks):
+            return self._reassure(ctx, case)  # 那能交吗 · 那这算被骗吗, after an ordinary case
         return None
 
     def _claimed(self, ctx: Ctx) -> Turn:
-        ctx.state.data["last_topic"] = "verify_institution"
-        ctx.state.data.pop("more", None)
-        buttons = tuple(Button(b) for b in ("那怎么办", "我要举报"))
-        return Turn((Outbound(CLAIMED, buttons),), "verify_institution", "verify_institution", 1.0)
+        return self._say(ctx, "verify_institution", Outbound(CLAIMED, (Button("那怎么办"), Button("我要举报"))))
 
     def _topic_answer(self, ctx: Ctx, topic: str) -> Turn:
+        return self._say(ctx, topic, self._kb.answer(topic))
+
+    @staticmethod
+    def _say(ctx: Ctx, topic: str, out: Outbound) -> Turn:
+        """One reply on `topic`; "更多" next goes to that topic."""
         ctx.state.data["last_topic"] = topic
         ctx.state.data.pop("more", None)
-        answer = self._kb.answer(topic)
-        return Turn((answer,), topic, topic, 1.0)
+        return Turn((out,), topic, topic, 1.0)
 
     def unsure_follow_up(self, ctx: Ctx) -> Turn | None:
         """A short message the NLU is unsure of (超过多少不保) right after a case: more on that case's topic."""
@@ -184,9 +189,7 @@ class VerdictHandler:
 
     def _on_topic(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
         topic = case.get("topic") or "legit_finance"
-        ctx.state.data["last_topic"] = topic
-        ctx.state.data.pop("more", None)
-        return Turn((self._kb.more(topic) or self._kb.answer(topic),), topic, topic, 1.0)
+        return self._say(ctx, topic, self._kb.more(topic) or self._kb.answer(topic))
 
     def _reassure(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
         """"那能交吗" / "那我放心了吧" about the case just told."""
@@ -233,18 +236,12 @@ class VerdictHandler:
 
     def _what_now(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
         text = what_now(case.get("verdict") == "high", self._office_line(case))
-        ctx.state.data["last_topic"] = "victim_what_to_do"
-        ctx.state.data.pop("more", None)
-        return Turn((Outbound(text, tuple(Button(b) for b in ("我要举报", "我已经交钱了", "更多"))),),
-                    "victim_what_to_do", "victim_what_to_do", 1.0)
+        buttons = tuple(Button(b) for b in ("我要举报", "我已经交钱了", "更多"))
+        return self._say(ctx, "victim_what_to_do", Outbound(text, buttons))
 
     def _invested(self, ctx: Ctx, case: dict[str, Any]) -> Turn:
         advice = self._kb.answer("victim_what_to_do")
-        head = "您已经交了钱，先别慌，也别再往里投。"
-        if case.get("verdict") == "high":
-            head += "按您前面说的，这很像非法集资，越早报案越好。"
-        ctx.state.data["last_topic"] = "victim_what_to_do"
-        ctx.state.data.pop("more", None)
+        head = "您已经交了钱，先别慌，也别再往里投。" + (INVESTED_HIGH if case.get("verdict") == "high" else "")
         buttons = (Button("我要举报"), *[b for b in advice.buttons if "举报" not in b.label][:2])
         text = f"{head}\n{advice.text}\n{self._office_line(case)}"
-        return Turn((Outbound(text, buttons),), "victim_what_to_do", "victim_what_to_do", 1.0)
+        return self._say(ctx, "victim_what_to_do", Outbound(text, buttons))

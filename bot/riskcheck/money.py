@@ -8,6 +8,8 @@ import re
 from bot.riskcheck.numerals import NUM, parse_number
 
 MONEY_AMOUNT = re.compile(rf"(?P<a>{NUM})(?P<u>\s*(?:元|块钱|块|万元|万))?")
+# 每月缴五千, 交三千: a sum paid in is money, unit or not
+_PAID_AMOUNT = re.compile(rf"(?P<u>交|缴|投|存|充值|充|付|花了|花|出资|捐)了?\s*(?P<a>{NUM})")
 # 先交3000手续费: a sum named by what it pays for is money too, unit or not
 _FEE_AMOUNT = re.compile(
     rf"(?P<a>{NUM})(?P<u>\s*的?(?:手续费|会员费|保证金|押金|定金|订金|入会费|入社费|加盟费|服务费|管理费|激活费|解冻费))"
@@ -31,4 +33,5 @@ def amounts_in(regex: re.Pattern[str], text: str, groups: tuple[str, ...],
 def has_money_amount(text: str, at_least: float = 1000) -> bool:
     """Whether the text names a sum of money of at least `at_least` (2000元, 8万, 五千块): the size of a
     deposit, not of a shopping price."""
-    return any(a[2] >= at_least for rx in (MONEY_AMOUNT, _FEE_AMOUNT) for a in amounts_in(rx, text, ("a",), True))
+    regexes = (MONEY_AMOUNT, _FEE_AMOUNT, _PAID_AMOUNT)
+    return any(a[2] >= at_least for rx in regexes for a in amounts_in(rx, text, ("a",), True))

@@ -23,7 +23,7 @@ CN_NUM = (  # bounded repeats: a run of numerals costs linear time
 NUM = rf"(?>\d{{1,12}}(?:\.\d{{1,6}})?(?:\s*(?:百万|千万|万|千|百|亿|w|k)(?:\d(?![\d.]))?)?|{CN_NUM})"
 AFTER_AMOUNT = (  # not an amount of money when a percent, a period or a count follows (a space, where an emoji
     # was, parts a sum from the next clause: 每周返300🔥周周返)
-    r"(?!\s*(?:%|个点)|(?:分|厘|倍|成|次|个|人|天|日|周|月(?!底|初|末)|年(?!底|终|末|初)|岁|号|点|期|位|名|份|款|层|代|股|枚|张|套|台|亩|棵|"
+    r"(?!\s*(?:%|个点)|(?:分(?!红)|厘|倍|成|次|个|人|天|日|周|月(?!底|初|末)|年(?!底|终|末|初)|岁|号|点|期|位|名|份|款|层|代|股|枚|张|套|台|亩|棵|"
     r"头|只|间|克|斤|瓶|盒|箱|袋|桶))"
 )
 

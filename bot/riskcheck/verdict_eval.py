@@ -38,7 +38,8 @@ SETS = {"heldout": (SITUATIONS, DIALOGUES),
         "blind2": (DATA / "situations_blind2.yaml", DATA / "dialogues_blind2.yaml"),
         "blind3": (DATA / "situations_blind3.yaml", DATA / "dialogues_blind3.yaml"),
         "blind4": (DATA / "situations_blind4.yaml", DATA / "dialogues_blind4.yaml"),
-        "blind5": (DATA / "situations_blind5.yaml", DATA / "dialogues_blind5.yaml")}
+        "blind5": (DATA / "situations_blind5.yaml", DATA / "dialogues_blind5.yaml"),
+        "blind6": (DATA / "situations_blind6.yaml", DATA / "dialogues_blind6.yaml")}
 BARS = {"verdict_share": 0.95, "flag_f1": 0.90, "legit_clean": 1.0, "turns": 0.90}
 CLARIFY_PREFIX = "我不太确定您想问的是哪一个"
 

@@ -15,7 +15,7 @@ def bot():  # type: ignore[no-untyped-def]
     b.close()
 
 
-TUNED = ("heldout", "blind2", "blind3", "blind4", "blind5")
+TUNED = ("heldout", "blind2", "blind3", "blind4", "blind5", "blind6")
 
 
 @pytest.mark.parametrize("name", TUNED)

@@ -335,6 +335,19 @@ def test_forms_read_after_the_fifth_set_opened(text, annual):
         ("商铺包租15年，年回报8%，到期开发商回购", "guaranteed_principal"),
         ("入社一股一万每年分红一千五，三年期满退还股本", "guaranteed_principal"),
         ("国债一年给八个点，村里好多人买", "high_return"),                      # no licensed product pays that
+        # read after the sixth set was scored unseen, then opened
+        ("认养一头羊交两千，出栏给他两千六，公司负责养", "high_return"),          # a payout at 出栏
+        ("入社一万年底给一千八分红，村干部挨家收", "high_return"),                # 一千八 before 分红 is a sum
+        ("网贷平台出借一万，年化百分之十五，风险准备金兜底", "guaranteed_principal"),
+        ("交二十万住进去，每年返百分之九，不住了全退", "guaranteed_principal"),
+        ("捐五千，项目结束后除了返本金还有两成回报", "guaranteed_principal"),
+        ("发传单招人投资，拉来一个投资的给两百", "referral_reward"),
+        ("投五百每周分红五十，拉人入伙还能多分", "referral_reward"),
+        ("捐一万三年后返还一万五，还有政府领导题字", "fake_endorsement"),
+        ("公寓包租每年返百分之八，今天交定金还打九五折", "urgency"),
+        ("每人每月缴五千轮流收会款，会头说保证每期都有人接，介绍新人还有奖金", "referral_reward"),
+        ("有人在脸书广告上推公益众筹，投资一万元每月回馈三百元", "high_return"),
+        ("小伙子给俺塞了张单子，交五万块一年领七千，搞养老旅居", "pension_disguise"),
     ],
 )
 def test_wording_read_after_the_fifth_set_opened(checker, text, flag):
@@ -361,3 +374,17 @@ def test_a_text_read_again_is_served_from_the_cache_and_the_same(checker):
     first, second = checker.analyse(text, personal=True), checker.analyse(text, personal=True)
     assert first is second and "high_return" in first.flag_ids  # immutable, so sharing it is safe
     assert checker.analyse(text) is not first  # the pasted reading is a different one
+
+
+# --- read after the sixth set was scored unseen, then opened ----------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "俺妈住进了县里公办养老院，每月交两千二的伙食护理费，啥也不返",  # 公办: nobody 办s it as a scheme
+        "我弟借我八万扩建农家乐，借两年，年息百分之三，到期连本带利一起还，写了借条",  # a loan's own terms
+        "老客户说他投的公司月息三分，我该咋提醒他",  # staff asking: still flagged below
+    ],
+)
+def test_ordinary_or_asked_cases_read_after_the_sixth_set_opened(checker, text):
+    flags = checker.analyse(text, personal=True).flag_ids
+    assert flags == (["high_return"] if "月息三分" in text else [])  # 咋提醒他 is their intent, no warning
