@@ -41,6 +41,9 @@ class SubscribeFlow:
 
     def start(self, ctx: Ctx, confidence: float = 1.0) -> Turn:
         ctx.state.enter("subscribe", "audience")
+        county = self._resolve(ctx.norm)  # 我想订阅 我是石泉县的: the county said already is not asked again
+        if county is not None:
+            ctx.state.data["f_county"] = county
         return turn(
             "好的，订阅后会不定期给您发防骗提醒，随时回复“退订”就停。\n请先选一下您的身份：",
             TOPIC, buttons=list(AUDIENCES.values()), confidence=confidence,
@@ -55,6 +58,8 @@ class SubscribeFlow:
             if audience is None:
                 return None if len(ctx.norm) > 8 else self._reask_audience()
             ctx.state.data["f_audience"] = audience
+            if ctx.state.data.get("f_county"):
+                return self._subscribe(ctx, ctx.state.data["f_county"])
             ctx.state.step = "county"
             names = [name for _, name in self._counties]
             return turn("您在哪个县区？选一个，以后会优先收到本地的提醒：", TOPIC, buttons=[CITYWIDE, *names[:10]])
@@ -63,6 +68,9 @@ class SubscribeFlow:
             return None if len(ctx.norm) > 8 else turn(
                 "没认出这个县区。请点下面的按钮，或回复“全市都要”。", TOPIC,
                 buttons=[CITYWIDE, *[n for _, n in self._counties]])
+        return self._subscribe(ctx, county)
+
+    def _subscribe(self, ctx: Ctx, county: str | None) -> Turn:
         audience = ctx.state.data.get("f_audience", "public")
         SubscriberRepository(ctx.session).subscribe(
             ctx.key, ctx.msg.channel, self._seal(ctx.msg.user), audience, county)

@@ -109,6 +109,14 @@ def test_subscribe_flow_stores_group_and_county_without_the_chat_id(client, serv
         assert uow.session.scalars(select(Subscriber)).one().opted_in is False
 
 
+def test_a_county_said_when_subscribing_is_not_asked_again(client, services):
+    say(client, "sub-user-8", "我想订阅你们的防骗提醒 我是石泉县的")
+    body = say(client, "sub-user-8", "普通群众")
+    assert "订阅好了" in body["replies"][0]["text"] and "石泉县" in body["replies"][0]["text"]
+    with services.uow() as uow:
+        assert uow.session.scalars(select(Subscriber)).one().county == "shiquan"
+
+
 def test_a_question_inside_the_subscribe_flow_leaves_it_and_is_answered(client):
     say(client, "sub-user-8", "订阅")
     body = say(client, "sub-user-8", "我想问问养老公寓投资是不是非法集资")
