@@ -154,8 +154,9 @@ class VerdictHandler:
         if not short or OTHER_PRODUCT.search(ctx.norm):  # longer, or 那买国债行不行: a new question, for the NLU
             return None
         flagged = bool(case.get("flags"))
-        if RELIEF.match(ctx.norm) or (flagged and PAID_OUT.search(ctx.norm)):  # 那我放心了 · 可他已经提现好几次了
-            return self._topic_answer(ctx, "thanks_bye" if RELIEF.match(ctx.norm) else "red_flags")
+        relief = RELIEF.match(ctx.norm) is not None
+        if relief or (flagged and PAID_OUT.search(ctx.norm)):  # 那我放心了 · 可他已经提现好几次了
+            return self._topic_answer(ctx, "thanks_bye" if relief else "red_flags")
         if flagged and CLAIM_BACK.search(ctx.norm):  # 他们说是国家支持的啊: a name or a licence makes nothing lawful
             return self._claimed(ctx)
         if LEGALITY.match(ctx.norm):  # 这犯法不: a scheme's crimes; an ordinary case is reassured
