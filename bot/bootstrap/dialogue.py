@@ -24,6 +24,7 @@ from bot.offices import OfficeDirectory
 from bot.riskcheck.check import RiskChecker
 from bot.riskcheck.reply import render_pasted
 from bot.settings import Settings
+from bot.store.convrows import ConversationRows
 from bot.store.uow import UnitOfWork
 from bot.tips.ciphers import CHAT_IDS, DraftCipher, KeyedHasher, use_cipher
 from bot.tips.extract import Categories
@@ -115,7 +116,8 @@ def build_engine(settings: Settings, *, nlu: NLUParser, kb: KnowledgeBase, topic
         knowledge=kb,
         uow_factory=partial(UnitOfWork, sessions),
         keyer=hasher.digest,
-        states=StateRepository(drafts, timedelta(minutes=settings.draft_ttl_minutes)),
+        states=StateRepository(drafts, timedelta(minutes=settings.draft_ttl_minutes),
+                               rows=ConversationRows.for_engine(sessions.kw["bind"])),
         subscribe=SubscribeFlow(counties, resolve_county, use_cipher(settings.secret_key, CHAT_IDS).encrypt_json),
         riskcheck=RiskCheckHandler(risk, partial(render_pasted, lexicon=risk.lexicon), kb.title),
         verdict=VerdictHandler(risk, kb, offices, hints),

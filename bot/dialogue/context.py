@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.dialogue.state import State
 from bot.messages import Button, Inbound, Outbound, Turn
+from bot.store.uow import UnitOfWork
 
 CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不要了", "不举报了", "结束", "/cancel", "cancel", "quit"})
 # Stop the pushes, whatever flow is open (the whole message, normalised: lower case, half-width)
@@ -22,9 +23,13 @@ class Ctx:
     text: str          # the message as typed, stripped
     norm: str          # normalised (simplified, half-width, lower-case)
     state: State
-    session: Session
+    uow: UnitOfWork    # the turn's unit of work; its session is opened only by a step that reads or writes in it
     key: str           # the conversation key (keyed hash of channel and user)
     after_commit: list[Callable[[], None]] = field(default_factory=list)  # side effects once saved
+
+    @property
+    def session(self) -> Session:
+        return self.uow.session
 
 
 def turn(

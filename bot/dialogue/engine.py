@@ -121,9 +121,10 @@ class Engine:
     def _turn(self, msg: Inbound, key: str) -> tuple[Turn, State, list[Callable[[], None]]]:
         text = msg.text.strip()[:MAX_TEXT]
         with self._uow() as uow:
-            state = self._states.load(uow.session, key)
-            uow.commit()  # end the read: no connection is held while the NLU works
-            ctx = Ctx(msg, text, normalise(text), state, uow.session, key)
+            state = self._states.load(uow, key)
+            if uow.begun:
+                uow.commit()  # end the read: no connection is held while the NLU works
+            ctx = Ctx(msg, text, normalise(text), state, uow, key)
             result = self._route(ctx)
             if msg.channel in self._push_channels:  # the web and the terminal have no push: no query
                 SubscriberRepository(uow.session).touch(key)
@@ -131,8 +132,9 @@ class Engine:
                 result = replace(result, extra={**result.extra, "basis": self.kb.basis(result.topic)})
             if state.expired:  # the half-written tip was erased: say so before anything else
                 result = replace(result, replies=(Outbound(EXPIRED, ()), *result.replies))
-            self._states.save(uow.session, key, state)
-            uow.commit()
+            self._states.save(uow, key, state)
+            if uow.begun:  # the turn wrote in the session (a tip, a subscription): with its state
+                uow.commit()
         return result, state, ctx.after_commit
 
     def _route(self, ctx: Ctx) -> Turn:
@@ -190,7 +192,7 @@ class Engine:
         about = self._verdict.correction(ctx.norm)
         if about is None:
             return ctx
-        ctx = Ctx(ctx.msg, about, about, state, ctx.session, ctx.key, ctx.after_commit)  # 不是，我是说养老院那个
+        ctx = Ctx(ctx.msg, about, about, state, ctx.uow, ctx.key, ctx.after_commit)  # 不是，我是说养老院那个
         hinted = self._verdict.hints.topic(about)
         if hinted is not None and self._verdict.assess(about) is None:
             return self._run.dispatch(ctx, hinted, None)
@@ -233,7 +235,7 @@ class Engine:
     def _as_forward(self, ctx: Ctx, text: str) -> Turn:
         ctx.state.leave()
         msg = replace(ctx.msg, kind="text", text=text[:MAX_TEXT], media=None, forwarded=True)
-        return self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.session, ctx.key,
+        return self._route(Ctx(msg, msg.text, normalise(msg.text), ctx.state, ctx.uow, ctx.key,
                                      ctx.after_commit))
 
 

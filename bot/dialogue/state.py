@@ -19,7 +19,9 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.store.convrows import ConversationRows
 from bot.store.models import Conversation, utcnow
+from bot.store.uow import UnitOfWork
 
 
 class Checked(Protocol):  # what a case keeps of a risk check's report
@@ -104,12 +106,16 @@ class State:
 
 
 class StateRepository:
-    def __init__(self, cipher: DraftCipher, draft_ttl: timedelta = timedelta(minutes=30)) -> None:
+    def __init__(self, cipher: DraftCipher, draft_ttl: timedelta = timedelta(minutes=30),
+                 rows: ConversationRows | None = None) -> None:
         self._cipher = cipher
         self._draft_ttl = draft_ttl
+        self._rows = rows  # the row through the driver (SQLite, PostgreSQL): no session for a turn that needs none
 
-    def load(self, session: Session, key: str) -> State:
-        row = session.connection().execute(_SELECT, {"key": key}).first()
+    def load(self, uow: UnitOfWork, key: str) -> State:
+        """The state as stored. Through the driver when it can (no session is opened), else in the session."""
+        row: Any = self._rows.read(key) if self._rows is not None else (
+            uow.session.connection().execute(_SELECT, {"key": key}).first())
         if row is None:
             return State()
         if row.flow in EXPIRING and row.updated_at is not None and _aware(row.updated_at) < utcnow() - self._draft_ttl:
@@ -136,15 +142,23 @@ class StateRepository:
         row = session.get(Conversation, key)
         return row.flow if row is not None else None
 
-    def save(self, session: Session, key: str, state: State) -> None:
+    def save(self, uow: UnitOfWork, key: str, state: State) -> None:
         """Write the state in one statement (an upsert); nothing when a turn outside a flow changed nothing.
 
-        Inside a flow every turn is written, so a draft's idle time counts from the person's last message."""
+        Inside a flow every turn is written, so a draft's idle time counts from the person's last message. When the
+        turn wrote something else in the session (a tip, a subscription), the state goes in the same transaction and
+        the caller commits both; otherwise it is written and committed on its own, through the driver."""
         if state.flow is None and state.stored is not None and state.stored == state.snapshot():
             return
         sealed = {k: v for k, v in (("draft", state.secret), ("case", state.case)) if v}
-        values = {"flow": state.flow, "step": state.step, "data": dict(state.data),
-                  "sealed": self._cipher.encrypt_json(sealed) if sealed else None, "updated_at": utcnow()}
+        token = self._cipher.encrypt_json(sealed) if sealed else None
+        if self._rows is not None and not uow.begun:
+            self._rows.write(key, state.flow, state.step, dict(state.data), token, utcnow())
+            state.stored = state.snapshot()
+            return
+        values = {"flow": state.flow, "step": state.step, "data": dict(state.data), "sealed": token,
+                  "updated_at": utcnow()}
+        session = uow.session
         upsert = _upsert(session.get_bind().dialect.name)
         if upsert is None:  # another database: the ORM's merge (a read, then an insert or an update)
             session.merge(Conversation(key=key, **values))

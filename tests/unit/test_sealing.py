@@ -199,6 +199,19 @@ def test_keyed_hasher_stable_and_separated_by_kind_and_secret():
     assert KeyedHasher(long_secret).digest("chat", "x") != KeyedHasher(long_secret[:64]).digest("chat", "x")
 
 
+@pytest.mark.parametrize(("key", "person", "size"), [(b"k" * 32, b"fg-hash-value", 32), (b"", b"fg-long-secret", 64),
+                                                     (bytes(range(64)), b"fg-hash-kind", 32), (b"x" * 16, b"", 16)])
+def test_blake2b_is_libsodiums_byte_for_byte(key, person, size):
+    # stored digests (conversation keys, subscriber keys, address hashes) were made with libsodium's BLAKE2b;
+    # the faster hashlib one must give the very same bytes
+    import nacl.encoding
+    import nacl.hash
+
+    for data in (b"", b"web:0f3a", "wechat:老人".encode(), bytes(range(256)) * 3):
+        expected = nacl.hash.blake2b(data, digest_size=size, key=key, person=person, encoder=nacl.encoding.RawEncoder)
+        assert sealing._blake2b(data, key=key, person=person, size=size) == expected
+
+
 # ---- receipts ----------------------------------------------------------------------------------
 
 
