@@ -17,7 +17,7 @@ from bot.bootstrap import Preloaded, Services, bootstrap
 from bot.settings import Settings
 from bot.tips.retention import start_retention
 from webhook.body import MAX_BODY, BodyLimit
-from webhook.chat import build_chat_limits
+from webhook.chat import ChatFastPath, build_chat_limits
 from webhook.chat import router as chat_router
 from webhook.chat_image import IMAGE_PATH, MAX_UPLOAD_BODY
 from webhook.chat_image import router as chat_image_router
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                   openapi_url=None if production else "/openapi.json")
     app.state.services = services
 
+    app.add_middleware(ChatFastPath)  # innermost of ours: a chat message skips FastAPI's own layers
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=MAX_BODY, paths={IMAGE_PATH: MAX_UPLOAD_BODY})
     app.add_middleware(CountErrors)  # outermost of ours: a 413 of the body limit counts too

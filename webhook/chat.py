@@ -1,4 +1,9 @@
-"""POST /api/chat: the web channel's JSON API (shared/spec/chat-api.md)."""
+"""POST /api/chat: the web channel's JSON API (shared/spec/chat-api.md).
+
+The route is what the API documents and what answers every refused body (400, 422). A well-formed message is
+answered by `ChatFastPath` before FastAPI's routing and request parsing run: the same model checks it, the same
+`answer` replies, and whatever the model refuses goes on to the route, so an error is exactly the route's.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.web import to_inbound, to_response
 from bot.settings import Settings
@@ -37,6 +43,7 @@ class JSONBodyRoute(APIRoute):
 
 
 router = APIRouter(route_class=JSONBodyRoute)
+CHAT_PATH = "/api/chat"
 
 
 class ChatRequest(BaseModel):
@@ -83,16 +90,73 @@ def chat_limits(request: Request) -> ChatLimits:
     return request.app.state.chat_limits  # type: ignore[no-any-return]
 
 
-@router.post("/api/chat", response_model=ChatResponse,
+@router.post(CHAT_PATH, response_model=ChatResponse,
              responses={429: {"description": "too many messages from this user or address; see Retry-After"}})
 async def chat(body: ChatRequest, request: Request) -> Any:
     """Send one message to the bot and get its replies."""
-    services = request.app.state.services
-    address = request.client.host if request.client else None
-    refused = await chat_limits(request).check(body.user, address)
+    return await answer(request.app.state, body, request.client.host if request.client else None)
+
+
+async def answer(state: Any, body: ChatRequest, address: str | None) -> Response:
+    """The limits, then the turn (in a turn thread); the app's state holds both."""
+    limits: ChatLimits = state.chat_limits
+    refused = await limits.check(body.user, address)
     if refused is not None:
         return refused
-    turn = await services.turns.handle(to_inbound(body.user, body.text, address))  # in a turn thread
+    turn = await state.services.turns.handle(to_inbound(body.user, body.text, address))
     # serialised once here: the reply is built from our own Turn, so it is not validated again against the model
     return Response(json.dumps(to_response(turn), ensure_ascii=False, separators=(",", ":")).encode(),
                     media_type="application/json")
+
+
+class ChatFastPath:
+    """POST /api/chat without FastAPI's per-request layers (routing, the exception middleware, the JSON-body route,
+    dependency solving), which cost more than the rest of the server's work on a message.
+
+    Inside our middlewares: the body limit, the security headers, the error counts and the 500 handler all apply.
+    A body the model refuses (not JSON, a bad field, nothing at all) is handed on unchanged to the route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != CHAT_PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, more = await _read_body(receive)
+        try:
+            message = ChatRequest.model_validate_json(body) if not more else None
+        except ValidationError:
+            message = None
+        if message is None:  # the route reads the same bytes and answers its own 400 or 422
+            await self.app(scope, _replay(body, more, receive), send)
+            return
+        client = scope.get("client")
+        response = await answer(scope["app"].state, message, client[0] if client else None)
+        await response(scope, receive, send)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole body; `more` is True when the client went away before sending all of it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), True
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+
+
+def _replay(body: bytes, cut: bool, receive: Receive) -> Receive:
+    """A receive that gives the bytes already read again, then (or, when the client left, at once) the real one."""
+    pending = not cut
+
+    async def again() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
