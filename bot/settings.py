@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     nlu_threshold: float = 0.32
     # Threads per process that run turns (synchronous: database, NLU, Argon2, OCR) off the event loop.
     turn_threads: int = Field(default=2, ge=1, le=64)  # CPU-bound turns: more threads only contend (bench/chat.py)
+    # Keep each worker's event loop and turn threads on one CPU: "" (no), "auto" or CPU numbers "0,1" (bot/cpus.py).
+    pin_cpus: str = ""
     redis_url: str = ""
     # When set, /metrics requires `Authorization: Bearer <token>` (Prometheus' bearer_token).
     metrics_token: str = ""
@@ -134,6 +136,14 @@ class Settings(BaseSettings):
     # Who may reveal a real-name tipster's identity: the least role, per office code ("*" for the rest).
     # JSON, e.g. {"*": "supervisor", "hanbin": "handler"}.
     reveal_roles: dict[str, Literal["handler", "supervisor", "admin"]] = {"*": "supervisor"}
+
+    @field_validator("pin_cpus")
+    @classmethod
+    def _usable_cpus(cls, value: str) -> str:
+        from bot.cpus import parse
+
+        parse(value)  # a ValueError says what is wrong
+        return value
 
     @field_validator("timezone")
     @classmethod

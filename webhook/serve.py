@@ -19,6 +19,7 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from bot.bootstrap import Preloaded, ensure_keys
+from bot.cpus import WORKER_CPU, parse, pick
 from bot.settings import Settings
 from webhook.app import create_app
 
@@ -66,8 +67,21 @@ class JsonLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no ty
             logger.handlers, logger.propagate = [], True
 
 
-def _pre_fork(server: Any, worker: Any) -> None:
-    gc.freeze()  # everything the master made so far: its pages stay shared by the worker
+def pre_fork(settings: Settings):  # type: ignore[no-untyped-def]
+    cpus = parse(settings.pin_cpus)
+
+    def hook(server: Any, worker: Any) -> None:
+        if cpus:  # the CPU with the fewest live workers (a replaced worker takes its predecessor's place)
+            worker.fundguard_cpu = pick(cpus, [getattr(w, "fundguard_cpu", -1) for w in server.WORKERS.values()])
+        gc.freeze()  # everything the master made so far: its pages stay shared by the worker
+
+    return hook
+
+
+def _post_fork(server: Any, worker: Any) -> None:
+    cpu = getattr(worker, "fundguard_cpu", None)
+    if cpu is not None:  # read by the worker's bootstrap (bot.cpus.worker_cpu)
+        os.environ[WORKER_CPU] = str(cpu)
 
 
 def _child_exit(server: Any, worker: Any) -> None:
@@ -103,7 +117,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, trusted: list[
         "logger_class": JsonLogger, "loglevel": settings.log_level.lower(), "accesslog": None,
         "keepalive": 5,  # uvicorn's default
         "timeout": 120,  # a worker silent this long (a stuck event loop) is replaced
-        "pre_fork": _pre_fork, "child_exit": _child_exit,
+        "pre_fork": pre_fork(settings), "post_fork": _post_fork, "child_exit": _child_exit,
         "control_socket_disable": True,  # gunicorn's control socket: a thread in the master, not needed
         "proc_name": "fundguard",
     }).run()

@@ -18,6 +18,7 @@ from bot.bootstrap.dialogue import build_engine, build_nlu, build_parser, build_
 from bot.bootstrap.keys import KDF_LIMITS, check_office_keys, subkey
 from bot.bootstrap.preload import Preloaded, ensure_keys
 from bot.channels.base import Sender
+from bot.cpus import worker_cpu
 from bot.dialogue.engine import Engine
 from bot.dialogue.turns import TurnRunner
 from bot.knowledge import KnowledgeBase
@@ -142,7 +143,7 @@ def _conversation(s: Services, parts: Preloaded, nlu: NLUParser | None,
     engine = build_engine(settings, nlu=parser, kb=s.knowledge, topic_ids=topic_ids, offices=s.offices,
                           sessions=s.sessions, hasher=s.hasher, drafts=s.drafts, risk=s.risk, tips=s.tips,
                           hints=parts.hints)
-    turns = TurnRunner(engine, settings.turn_threads)
+    turns = TurnRunner(engine, settings.turn_threads, cpu=worker_cpu(settings.pin_cpus))
     wechat = build_wechat(settings, engine=engine, turns=turns, sessions=s.sessions, hasher=s.hasher,
                           deduper=s.deduper, offices=s.offices, client=s.senders.get("wechat"))
     telegram = telegram_parts(settings, turns=turns, sessions=s.sessions, hasher=s.hasher,

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
+from bot.cpus import pin_this_thread
 from bot.messages import Inbound, Turn
 
 A = TypeVar("A")
@@ -56,9 +57,11 @@ class SyncEngine(Protocol):
 class TurnRunner:
     """The engine for async callers: `await handle(msg)` runs the turn in one of `threads` threads."""
 
-    def __init__(self, engine: SyncEngine, threads: int) -> None:
+    def __init__(self, engine: SyncEngine, threads: int, cpu: int | None = None) -> None:
         self.engine = engine
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="turn")
+        self.cpu = cpu  # the CPU the turn threads keep to, with the event loop that calls them (bot/cpus.py)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="turn",
+                                        initializer=pin_this_thread, initargs=(cpu,))
 
     async def handle(self, msg: Inbound) -> Turn:
         return await self.run(self.engine.handle, msg)

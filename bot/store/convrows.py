@@ -9,12 +9,15 @@ the state goes through the session as before. tests/store/test_convrows.py check
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 COLUMNS = ("flow", "step", "data", "sealed", "updated_at")
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # sqlalchemy.dialects.sqlite.DATETIME's storage format
@@ -30,11 +33,17 @@ class Row:
 
 
 class ConversationRows:
-    """Read one conversation row; upsert one and commit it. Each call takes a pooled connection and gives it back."""
+    """Read one conversation row; upsert one (committed at once). Each call takes a connection of its own free list
+    and puts it back: connections made through the engine (its connect events, SQLite's pragmas, apply), then set
+    to autocommit, so a read holds no transaction and a write is one statement, committed by the database."""
 
     def __init__(self, db: Engine, *, select: str, upsert: str, json_text: bool) -> None:
         self._db = db
         self._select, self._upsert, self._json_text = select, upsert, json_text
+        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._all: list[Any] = []  # every connection made, closed when the engine is disposed
+        self._lock = threading.Lock()
+        event.listen(db, "engine_disposed", lambda _engine: self.close())
 
     @classmethod
     def for_engine(cls, db: Engine) -> ConversationRows | None:
@@ -54,14 +63,7 @@ class ConversationRows:
         return None
 
     def read(self, key: str) -> Row | None:
-        conn = self._db.raw_connection()
-        try:
-            cur = conn.cursor()
-            cur.execute(self._select, (key,))
-            found = cur.fetchone()
-            cur.close()
-        finally:
-            conn.close()  # back to the pool, which ends the read (rollback on return)
+        found = self._run(self._select, (key,), fetch=True)
         if found is None:
             return None
         flow, step, data, sealed, updated = found
@@ -71,17 +73,67 @@ class ConversationRows:
 
     def write(self, key: str, flow: str | None, step: str | None, data: dict[str, Any], sealed: str | None,
               updated_at: datetime) -> None:
-        """Insert or replace the row and commit; nothing half-written stays if the driver raises."""
+        """Insert or replace the row: one statement, committed when it returns (or not written at all)."""
         moment = updated_at.astimezone(UTC)
-        conn = self._db.raw_connection()
+        self._run(self._upsert, (key, flow, step, json.dumps(data), sealed,
+                                 moment.strftime(_SQLITE_TIME) if self._json_text else moment), fetch=False)
+
+    def close(self) -> None:
+        """Close every connection (the engine was disposed); a later call opens new ones."""
+        with self._lock:
+            made, self._all = self._all, []
+        while True:
+            try:
+                self._free.get_nowait()
+            except queue.Empty:
+                break
+        for conn in made:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _run(self, sql: str, params: tuple[Any, ...], *, fetch: bool) -> Any:
+        for attempt in (1, 2):
+            conn = self._take()
+            try:
+                cur = conn.cursor()
+                cur.execute(sql, params)
+                found = cur.fetchone() if fetch else None
+                cur.close()
+            except self._db.dialect.loaded_dbapi.Error as exc:
+                self._drop(conn)
+                # a connection the server closed (PostgreSQL restarted): once more on a new one; else the error
+                if attempt == 1 and self._db.dialect.is_disconnect(exc, conn, None):
+                    continue
+                raise
+            except BaseException:
+                self._drop(conn)
+                raise
+            self._free.put(conn)
+            return found
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _take(self) -> Any:
         try:
-            cur = conn.cursor()
-            cur.execute(self._upsert, (key, flow, step, json.dumps(data), sealed,
-                                       moment.strftime(_SQLITE_TIME) if self._json_text else moment))
-            cur.close()
-            conn.commit()
-        finally:
-            conn.close()  # an uncommitted write is rolled back on return to the pool
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        proxied = self._db.raw_connection()
+        conn: Any = proxied.driver_connection
+        proxied.detach()  # ours from now on: never checked back into the engine's pool
+        if self._json_text:
+            conn.isolation_level = None  # sqlite3: autocommit (each statement its own transaction)
+        else:
+            conn.autocommit = True
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def _drop(self, conn: Any) -> None:
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
 
 
 def _from_db(value: datetime | str | None) -> datetime | None:

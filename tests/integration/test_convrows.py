@@ -86,3 +86,31 @@ def test_other_drivers_keep_the_orm() -> None:
     assert ConversationRows.for_engine(create_engine("sqlite+pysqlite:///:memory:")) is not None
     other = SimpleNamespace(dialect=SimpleNamespace(name="mysql", driver="pymysql"))
     assert ConversationRows.for_engine(other) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_closed_is_replaced(postgres_url: str) -> None:
+    rows, db = _rows(postgres_url)
+    rows.write("k5", None, None, {"n": 1}, None, datetime.now(UTC))
+    pids = [conn.info.backend_pid for conn in rows._all]
+    assert pids
+    with db.connect() as admin:  # the server drops the rows' connections (as a restart would)
+        for pid in pids:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+    assert (row := rows.read("k5")) is not None and row.data == {"n": 1}  # once more, on a new connection
+    rows.write("k5", None, None, {"n": 2}, None, datetime.now(UTC))
+    assert (row := rows.read("k5")) is not None and row.data == {"n": 2}
+    db.dispose()
+
+
+def test_disposing_the_engine_closes_its_connections(sqlite_url: str) -> None:
+    rows, db = _rows(sqlite_url)
+    rows.write("k6", None, None, {}, None, datetime.now(UTC))
+    made = list(rows._all)
+    assert made
+    db.dispose()
+    for conn in made:
+        with pytest.raises(sqlite3.ProgrammingError):  # "Cannot operate on a closed database"
+            conn.execute("SELECT 1")
+    assert rows.read("k6") is not None  # and the next call opens a new one
+    db.dispose()
