@@ -59,10 +59,16 @@ def owner(server_port: int, client_port: int, pids: list[int]) -> int | None:
     return None
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
+def cpus_allowed(pid: int, tid: int) -> str:
+    status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+    return next(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list"))
+
+
+@pytest.fixture(params=["", "auto"], ids=["not-pinned", "pinned"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen, int, bool]]:
     port = free_port()
     env = {**os.environ, "FUNDGUARD_DATA_DIR": str(tmp_path), "FUNDGUARD_KDF_STRENGTH": "min",
+           "FUNDGUARD_PIN_CPUS": request.param,
            "FUNDGUARD_ENVIRONMENT": "development", "FUNDGUARD_CHAT_PER_ADDRESS_PER_MINUTE": "0",
            "FUNDGUARD_CHAT_PER_USER_PER_MINUTE": "0"}
     env.pop("FUNDGUARD_DATABASE_URL", None)
@@ -75,7 +81,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("server did not start: " + (tmp_path / "server.log").read_text(errors="replace")[-2000:])
             time.sleep(0.3)
-        yield proc, port
+        yield proc, port, request.param == "auto"
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -91,7 +97,7 @@ def _healthy(port: int) -> bool:
 
 
 def test_two_forked_workers_answer_and_sigterm_leaves_no_process(server):
-    proc, port = server
+    proc, port, pinned = server
     workers = children(proc.pid)
     assert len(workers) == 2
     answered: set[int] = set()
@@ -110,6 +116,17 @@ def test_two_forked_workers_answer_and_sigterm_leaves_no_process(server):
     assert answered == set(workers)
     for pid in workers:  # forked after the model was loaded: most of each worker's pages are the master's
         assert smaps_kb(pid, "Private_Clean", "Private_Dirty") < smaps_kb(pid, "Rss") / 2
+    everywhere = cpus_allowed(proc.pid, proc.pid)
+    loops = [cpus_allowed(pid, pid) for pid in workers]  # each worker's main thread runs its event loop
+    if pinned:
+        assert all(loop.isdigit() for loop in loops), loops  # one CPU each
+        if len(os.sched_getaffinity(0)) > 1:
+            assert loops[0] != loops[1], loops  # round robin: not both on the first CPU
+        for pid, loop in zip(workers, loops, strict=True):  # the loop and its turn threads together
+            tasks = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+            assert sum(cpus_allowed(pid, t) == loop for t in tasks) >= 2, (pid, loop)
+    else:
+        assert loops == [everywhere, everywhere]
     for conn in connections:
         conn.close()
 
