@@ -7,6 +7,8 @@ aggregates every worker (prometheus_client's multiprocess mode).
 from __future__ import annotations
 
 import os
+from functools import lru_cache
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -24,9 +26,15 @@ HTTP_ERRORS = Counter("fundguard_http_errors_total", "Requests answered with a 4
                       ["route", "status"])
 
 
+@lru_cache(maxsize=4096)  # closed label sets: a child per channel and topic, looked up once
+def _turn_series(channel: str, topic: str) -> tuple[Any, Any]:
+    return MESSAGES.labels(channel, topic), TURN_SECONDS.labels(channel)
+
+
 def observe_turn(channel: str, topic: str, seconds: float) -> None:
-    MESSAGES.labels(channel, topic).inc()
-    TURN_SECONDS.labels(channel).observe(seconds)
+    messages, seconds_of = _turn_series(channel, topic)
+    messages.inc()
+    seconds_of.observe(seconds)
 
 
 def observe_parse(backend: str) -> None:

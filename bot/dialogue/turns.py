@@ -8,12 +8,13 @@ event loop stays free, and a deadline around `await runner.handle(...)` fires on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.cpus import pin_this_thread
 from bot.messages import Inbound, Turn
@@ -55,21 +56,32 @@ class SyncEngine(Protocol):
 
 
 class TurnRunner:
-    """The engine for async callers: `await handle(msg)` runs the turn in one of `threads` threads."""
+    """The engine for async callers: `await handle(msg)` runs the turn in one of `threads` threads.
+
+    The hand-over is a queue the threads wait on and an asyncio future the turn thread completes through
+    `call_soon_threadsafe`: no executor futures, conditions or chained futures (that machinery cost the event loop
+    about a sixth of its time per message, docs/bench/issue16.md). When the caller stops waiting (a deadline fired),
+    the turn still ends in its thread and its result is dropped, as with an executor."""
 
     def __init__(self, engine: SyncEngine, threads: int, cpu: int | None = None) -> None:
         self.engine = engine
         self.cpu = cpu  # the CPU the turn threads keep to, with the event loop that calls them (bot/cpus.py)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="turn",
-                                        initializer=pin_this_thread, initargs=(cpu,))
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"turn_{i}", daemon=True)
+                         for i in range(max(1, threads))]
+        for thread in self._threads:
+            thread.start()
 
     async def handle(self, msg: Inbound) -> Turn:
         return await self.run(self.engine.handle, msg)
 
     async def run(self, fn: Callable[[A], R], arg: A) -> R:
         """`fn(arg)` in a turn thread: a channel's synchronous work around a turn (WeChat's dialogue)."""
-        context = contextvars.copy_context()  # as asyncio.to_thread: the caller's context (log fields) goes along
-        return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, fn, arg)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        # as asyncio.to_thread: the caller's context (log fields) goes along
+        self._jobs.put((loop, future, contextvars.copy_context(), fn, arg))
+        return await future
 
     def conversation_key(self, msg: Inbound) -> str:
         return self.engine.conversation_key(msg)
@@ -79,4 +91,29 @@ class TurnRunner:
         return await self.run(self.engine.open_flow, msg)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
+        """The threads end once the turns already handed over are done."""
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        pin_this_thread(self.cpu)
+        while (job := self._jobs.get()) is not None:
+            loop, future, context, fn, arg = job
+            try:
+                result, failure = context.run(fn, arg), None
+            except BaseException as exc:  # handed to the caller, whatever it is
+                result, failure = None, exc
+            with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody to tell
+                loop.call_soon_threadsafe(_settle, future, result, failure)
+
+
+_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context, Callable[[Any], Any], Any]
+
+
+def _settle(future: asyncio.Future[Any], result: Any, failure: BaseException | None) -> None:
+    if future.cancelled():  # the caller stopped waiting (a deadline): the turn ended anyway
+        return
+    if failure is not None:
+        future.set_exception(failure)
+    else:
+        future.set_result(result)

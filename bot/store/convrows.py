@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 COLUMNS = ("flow", "step", "data", "sealed", "updated_at")
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # sqlalchemy.dialects.sqlite.DATETIME's storage format
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class ConversationRows:
         """Insert or replace the row: one statement, committed when it returns (or not written at all)."""
         moment = updated_at.astimezone(UTC)
         self._run(self._upsert, (key, flow, step, json.dumps(data), sealed,
-                                 moment.strftime(_SQLITE_TIME) if self._json_text else moment), fetch=False)
+                                 _sqlite_time(moment) if self._json_text else moment), fetch=False)
 
     def close(self) -> None:
         """Close every connection (the engine was disposed); a later call opens new ones."""
@@ -134,6 +133,11 @@ class ConversationRows:
                 self._all.remove(conn)
         with contextlib.suppress(Exception):
             conn.close()
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME text ("%Y-%m-%d %H:%M:%S.%f", microseconds always), without strftime's cost."""
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _from_db(value: datetime | str | None) -> datetime | None:

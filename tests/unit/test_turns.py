@@ -68,3 +68,47 @@ def test_a_turn_runs_in_a_turn_thread_while_the_event_loop_goes_on() -> None:
         runner.close()
     assert turn.replies[0].text == "opened"
     assert engine.threads[0].startswith("turn")
+
+
+class Failing:
+    def handle(self, msg: Inbound) -> Turn:
+        raise LookupError("no such thing")
+
+
+def test_a_failed_turn_raises_in_the_caller() -> None:
+    runner = TurnRunner(Failing(), threads=1)  # type: ignore[arg-type]
+    try:
+        raised = asyncio.run(_raised(runner.handle(Inbound(channel="web", user="u"))))
+    finally:
+        runner.close()
+    assert isinstance(raised, LookupError) and str(raised) == "no such thing"
+
+
+async def _raised(awaitable) -> BaseException | None:  # type: ignore[no-untyped-def]
+    try:
+        await awaitable
+    except BaseException as exc:  # noqa: BLE001 - what the caller would see
+        return exc
+    return None
+
+
+def test_a_deadline_stops_the_wait_and_the_turn_still_ends() -> None:
+    engine = GatedEngine()
+    runner = TurnRunner(engine, threads=1)
+
+    async def main() -> tuple[bool, Turn]:
+        try:
+            await asyncio.wait_for(runner.handle(Inbound(channel="web", user="u")), 0.05)
+            timed_out = False
+        except TimeoutError:
+            timed_out = True
+        engine.gate.set()  # the first turn now ends in its thread; its result is dropped
+        return timed_out, await asyncio.wait_for(runner.handle(Inbound(channel="web", user="v")), 10)
+
+    try:
+        timed_out, later = asyncio.run(main())
+    finally:
+        runner.close()
+    assert timed_out
+    assert later.replies[0].text == "opened"  # the one thread was not left stuck
+    assert len(engine.threads) == 2
