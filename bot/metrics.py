@@ -38,7 +38,12 @@ def observe_turn(channel: str, topic: str, seconds: float) -> None:
 
 
 def observe_parse(backend: str) -> None:
-    NLU_PARSES.labels(backend).inc()
+    _parses(backend).inc()
+
+
+@lru_cache(maxsize=16)
+def _parses(backend: str) -> Any:
+    return NLU_PARSES.labels(backend)
 
 
 def observe_tip(urgent: bool) -> None:

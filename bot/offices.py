@@ -8,7 +8,7 @@ import binascii
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from bot.textnorm import normalise
 
@@ -60,6 +60,7 @@ class OfficeDirectory(BaseModel):
 
     sample: bool = False
     offices: tuple[Office, ...]
+    _resolved: dict[str, Office | None] = PrivateAttr(default_factory=dict)  # text -> office: the directory is fixed
 
     @model_validator(mode="after")
     def _consistent(self) -> OfficeDirectory:
@@ -126,6 +127,14 @@ class OfficeDirectory(BaseModel):
 
     def resolve(self, text: str) -> Office | None:
         """The office a message names: a county over the city, then the longest, then the first match."""
+        if text in self._resolved:
+            return self._resolved[text]
+        if len(self._resolved) >= 4096:  # bounded: a busy day's new texts do not grow it for ever
+            self._resolved.clear()
+        self._resolved[text] = found = self._resolve(text)
+        return found
+
+    def _resolve(self, text: str) -> Office | None:
         norm = normalise(text)
         best: tuple[bool, int, int] | None = None
         chosen: Office | None = None

@@ -154,7 +154,7 @@ class StateRepository:
         token = self._cipher.encrypt_json(sealed) if sealed else None
         if self._rows is not None and not uow.begun:
             self._rows.write(key, state.flow, state.step, dict(state.data), token, utcnow())
-            state.stored = state.snapshot()
+            state.stored = None  # saved once a turn: what was stored is not compared again
             return
         values = {"flow": state.flow, "step": state.step, "data": dict(state.data), "sealed": token,
                   "updated_at": utcnow()}
