@@ -181,9 +181,13 @@ class FakePush:
 
     def _post_finish(self, job: MassJob) -> None:
         time.sleep(self.event_delay)
-        xml = finish_xml(self.callback.account, job)
+        callback = self.callback
+        if callback is None:  # quiesced while this event waited: the bot is going away, nothing is posted
+            job.event_status = -1
+            return
+        xml = finish_xml(callback.account, job)
         try:
-            job.event_status = self.callback.post(xml).status_code
+            job.event_status = callback.post(xml).status_code
         except Exception:  # the bot is gone (its test ended): WeChat would just give up too
             job.event_status = -1
 
