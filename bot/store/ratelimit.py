@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.store.models import RateEvent, RateGate, utcnow
 from bot.store.uow import UnitOfWork
+
+# built once: a statement made per call cost more than running it (its expression, then its cache key)
+_COUNT = (select(func.count()).select_from(RateEvent)
+          .where(RateEvent.bucket == bindparam("bucket"), RateEvent.key == bindparam("key"),
+                 RateEvent.created_at >= bindparam("since")))
 
 
 class RateLimiter:
@@ -25,11 +30,7 @@ class RateLimiter:
         self._reserved: dict[tuple[str, str], int] = {}
 
     def count(self, bucket: str, key: str, window: timedelta) -> int:
-        since = utcnow() - window
-        return self.session.scalar(
-            select(func.count()).select_from(RateEvent)
-            .where(RateEvent.bucket == bucket, RateEvent.key == key, RateEvent.created_at >= since)
-        ) or 0
+        return self.session.scalar(_COUNT, {"bucket": bucket, "key": key, "since": utcnow() - window}) or 0
 
     def allowed(self, bucket: str, key: str, limit: int, window: timedelta) -> bool:
         """A look without reserving (for showing state); never use it to decide an attempt."""

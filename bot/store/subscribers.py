@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Subscriber, utcnow
@@ -17,12 +17,15 @@ AUDIENCES = {
 }
 
 
+_BY_KEY = select(Subscriber).where(Subscriber.key == bindparam("key"))  # built once (as in ratelimit.py)
+
+
 class SubscriberRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def get(self, key: str) -> Subscriber | None:
-        return self.session.scalars(select(Subscriber).where(Subscriber.key == key)).first()
+        return self.session.scalars(_BY_KEY, {"key": key}).first()
 
     def subscribe(
         self, key: str, channel: str, sealed_chat_id: str, audience: str, county: str | None
