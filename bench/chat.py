@@ -5,6 +5,7 @@
     .venv/bin/python bench/chat.py --scenario tip --users 10,50
     .venv/bin/python bench/chat.py --scenario plain --think 1   # people pause ~1 s between messages
     .venv/bin/python bench/chat.py --scenario plain --users 50 --floor   # and the floor, side by side
+    .venv/bin/python bench/chat.py --scenario plain --users 50 --floor --rounds 3   # bot, floor, bot, floor, …
     .venv/bin/python bench/chat.py --scenario plain --users 50 --unique  # every question a new text: no cache hits
 
 Each virtual user sends a message, waits for the answer, pauses (--think, exponential; 0 by default: the
@@ -13,7 +14,9 @@ and sends the next. One keep-alive connection per user. Scenarios: plain (held-o
 (pasted pitches and legit notices), tip (whole tip flows, one new person each), mixed.
 Writes docs/bench/chat-<label>.json, a Markdown table and SVG plots. --floor also runs each level against the floor
 (bench/floor_app.py: the same FastAPI + uvicorn stack answering a fixed reply of the bot's mean reply size) and
-prints both and the ratio: what is left between them is what the bot costs per message.
+prints both and the ratio: what is left between them is what the bot costs per message. A shared machine drifts by
+tens of percent over a minute (the floor alone measured 5,600-8,600/s in consecutive runs here): --rounds N alternates
+the two N times, both servers up, and prints each round's ratio and their median.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import asyncio
 import itertools
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -127,22 +131,28 @@ async def reply_size(url: str, questions: list[str], n: int = 40) -> int:
     return round(sum(sizes) / max(1, len(sizes)))
 
 
-def floor_rows(url: str, args: argparse.Namespace, data: Path) -> list[dict]:
-    """The same levels against the floor app, with the bot's ratio to it."""
+def start_floor(url: str, data: Path) -> tuple[Server, int]:
+    """The floor app, answering with the bot's mean reply size."""
     size = asyncio.run(reply_size(url, plain_questions()))
     floor = Server({"FLOOR_REPLY_BYTES": str(size)}, log=data / "floor.log",
                    command=[sys.executable, "-m", "uvicorn", "bench.floor_app:create_app", "--factory", "--host",
                             "127.0.0.1", "--port", "{port}", "--no-access-log", "--no-server-header", "--log-level",
                             "warning"])
     floor.wait_ready()
-    rows = []
-    try:
-        for scenario, users in itertools.product(args.scenario.split(","), [int(u) for u in args.users.split(",")]):
-            row = asyncio.run(run_level(floor.url, users, args.seconds, scenario, args.warmup, args.think))
-            rows.append({**row, "scenario": f"floor ({size} B)", "peak_rss_mb": round(floor.peak_rss / 2**20)})
-    finally:
-        floor.stop()
-    return rows
+    return floor, size
+
+
+def floor_row(floor: Server, size: int, bot_row: dict, args: argparse.Namespace) -> dict:
+    """One level against the floor, right after the bot's, with the bot's ratio to it (set on both rows)."""
+    row = asyncio.run(run_level(floor.url, bot_row["users"], args.seconds, bot_row["scenario"], args.warmup,
+                                args.think))
+    row = {**row, "scenario": f"floor ({size} B)", "peak_rss_mb": round(floor.peak_rss / 2**20)}
+    ratio = bot_row["per_second"] / row["per_second"] if row["per_second"] else float("nan")
+    row["bot_ratio"] = bot_row["ratio_to_floor"] = round(ratio, 3)
+    print(json.dumps(row, ensure_ascii=False), flush=True)
+    print(f"{bot_row['scenario']} {bot_row['users']} users: bot {bot_row['per_second']}/s, floor "
+          f"{row['per_second']}/s, bot = {ratio:.0%} of the floor", flush=True)
+    return row
 
 
 def main() -> None:
@@ -155,6 +165,8 @@ def main() -> None:
                     help="make every plain question a new text (two emoji the bot drops): no parse or check cache hits")
     ap.add_argument("--floor", action="store_true",
                     help="also run the floor app (a fixed reply on the same stack) and print the ratio")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="with --floor: alternate bot and floor this many times; each round's ratio and the median")
     args = ap.parse_args()
     global UNIQUE
     UNIQUE = args.unique
@@ -166,31 +178,38 @@ def main() -> None:
         server = Server(env, workers=args.workers, log=data / "server.log")
         server.wait_ready()
     url = args.url or server.url  # type: ignore[union-attr]
-    rows = []
+    rows: list[dict] = []
+    floor, size = start_floor(url, data) if args.floor else (None, 0)
     try:
         for scenario, users in itertools.product(args.scenario.split(","), [int(u) for u in args.users.split(",")]):
-            row = asyncio.run(run_level(url, users, args.seconds, scenario, args.warmup, args.think, args.tippers))
-            row["peak_rss_mb"] = round(server.peak_rss / 2**20) if server else None
-            rows.append(row)
-            print(json.dumps(row, ensure_ascii=False), flush=True)
-        if args.floor:
-            floors = floor_rows(url, args, data)
-            for bot_row, floor_row in zip(list(rows), floors, strict=True):
-                ratio = bot_row["per_second"] / floor_row["per_second"] if floor_row["per_second"] else float("nan")
-                floor_row["bot_ratio"] = bot_row["ratio_to_floor"] = round(ratio, 3)
-                rows.append(floor_row)
-                print(json.dumps(floor_row, ensure_ascii=False), flush=True)
-                print(f"{bot_row['scenario']} {bot_row['users']} users: bot {bot_row['per_second']}/s, floor "
-                      f"{floor_row['per_second']}/s, bot = {ratio:.0%} of the floor", flush=True)
+            ratios = []
+            for n in range(args.rounds if floor else 1):
+                row = asyncio.run(run_level(url, users, args.seconds, scenario, args.warmup, args.think,
+                                            args.tippers))
+                row["peak_rss_mb"] = round(server.peak_rss / 2**20) if server else None
+                if args.rounds > 1:
+                    row["round"] = n + 1
+                rows.append(row)
+                print(json.dumps(row, ensure_ascii=False), flush=True)
+                if floor is not None:
+                    rows.append({**floor_row(floor, size, row, args), **({"round": n + 1} if args.rounds > 1 else {})})
+                    ratios.append(row["ratio_to_floor"])
+            if len(ratios) > 1:
+                print(f"{scenario} {users} users, {len(ratios)} rounds: bot / floor " +
+                      ", ".join(f"{r:.0%}" for r in ratios) + f"; median {statistics.median(ratios):.0%}", flush=True)
     finally:
+        if floor is not None:
+            floor.stop()
         if server:
             server.stop()
     think = f", think {args.think:g} s" if args.think else ""
     label += f"-{args.workers}w" + (f"-think{args.think:g}" if args.think else "") + ("-floor" if args.floor else "")
     label += f"-tippers{args.tippers}" if args.tippers else ""
     label += "-unique" if args.unique else ""
+    label += f"-rounds{args.rounds}" if args.floor and args.rounds > 1 else ""
     write_report(f"chat-{label}", f"/api/chat, {label}, {args.workers} worker(s){think}", rows,
-                 [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
+                 ([("round", "round")] if args.floor and args.rounds > 1 else [])
+                 + [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
                   ("p99 ms", "p99_ms"), ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")]
                  + ([("bot / floor", "ratio_to_floor")] if args.floor else []),
                  [("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms")])

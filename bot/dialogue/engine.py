@@ -10,13 +10,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, Protocol
 
 from bot import metrics
 from bot.dialogue.answers import Answers
 from bot.dialogue.context import Ctx, is_unsubscribe, turn
 from bot.dialogue.flowrun import FlowRunner
-from bot.dialogue.flows import OPEN_IN_GROUP, keeps_images, opened_by_words, spec
+from bot.dialogue.flows import OPEN_IN_GROUP, FlowSpec, keeps_images, opened_by_words, spec
 from bot.dialogue.riskflow import RiskCheckHandler
 from bot.dialogue.state import State, StateRepository
 from bot.dialogue.subscribe import SubscribeFlow
@@ -90,6 +91,9 @@ class Engine:
         for tid, t in knowledge.topics.items():
             self._buttons.setdefault(t.title, tid)
         self._run = FlowRunner(self._flows, self._answers, self._buttons)
+        # which flow a message's words open depends on the words alone: asked once per text
+        self._opened_by: Callable[[str], FlowSpec | None] = lru_cache(maxsize=2048)(
+            lambda norm: opened_by_words(norm, among=self._flows))
 
     def conversation_key(self, msg: Inbound) -> str:
         return self._keyer("chat", f"{msg.channel}:{msg.user}")
@@ -156,7 +160,7 @@ class Engine:
             return turn("收到图片，但这次没能看图片上的字。想让我看看宣传内容，请把文字打出来发给我；"
                         "想举报请回复“我要举报”。", "bot_identity",
                         buttons=["我要举报", "帮我看看靠不靠谱"])
-        flow = opened_by_words(ctx.norm, among=self._flows)
+        flow = self._opened_by(ctx.norm)
         if flow is not None and (ctx.text not in self._buttons or self._buttons[ctx.text] in flow.topics):
             return self._run.start_now(flow, ctx)
         if ctx.text in self._buttons:

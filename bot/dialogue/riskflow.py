@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Protocol
 
 from bot.dialogue.context import Ctx, turn
@@ -63,10 +64,15 @@ class RiskCheckHandler:
         self._checker = checker
         self._render = render
         self._title = titles
+        # a text's answer never changes: one judged before (a button, a common question) is not judged again
+        self._pitches: Callable[[str], bool] = lru_cache(maxsize=2048)(self._is_pitch)
 
     def is_pitch(self, text: str) -> bool:
         """For the check, not the NLU: an ask that brings its text along, or plainly a pitch (a text that
         ends in the sender's own question goes to the NLU, which may still choose the check)."""
+        return self._pitches(text)
+
+    def _is_pitch(self, text: str) -> bool:
         norm = normalise(text)
         if _ASK.match(norm) and len(_REQUEST.sub("", norm)) >= MIN_QUOTE:
             return True
