@@ -83,22 +83,17 @@ def test_a_persons_own_story_gets_its_flags_despite_their_worry(checker, text, f
     assert report.verdict == verdict
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "我在银行存了一年定期，利率1.5%，安全吗",
-        "在邮局买了三年期储蓄国债，利率2.38%，这个能放心吧",
-        "儿子在手机银行帮我开了基金定投，每个月五百，说有赚有赔",
-        "借给表哥五万块钱周转，说好一年给我三厘利息，这算不算非法集资",
-        "在人保买了一份养老保险，合同写着按月领钱，有没有风险",
-        "社区通知下周三下午在活动室开防骗讲座，说不要钱也不卖东西，俺去不去",
-        "看到派出所贴的提醒，说年化20%的养老项目都是骗局，让大家别信",
-        "保本理财是不是都不靠谱",
-        "有没有风险啊",
-    ],
-)
-def test_ordinary_finance_and_questions_raise_nothing(checker, text):
-    assert checker.analyse(text, personal=True).flag_ids == []
+ORDINARY = [
+    "我在银行存了一年定期，利率1.5%，安全吗",
+    "在邮局买了三年期储蓄国债，利率2.38%，这个能放心吧",
+    "儿子在手机银行帮我开了基金定投，每个月五百，说有赚有赔",
+    "借给表哥五万块钱周转，说好一年给我三厘利息，这算不算非法集资",
+    "在人保买了一份养老保险，合同写着按月领钱，有没有风险",
+    "社区通知下周三下午在活动室开防骗讲座，说不要钱也不卖东西，俺去不去",
+    "看到派出所贴的提醒，说年化20%的养老项目都是骗局，让大家别信",
+    "保本理财是不是都不靠谱",
+    "有没有风险啊",
+]
 
 
 def test_the_first_screen_is_short_and_compares_with_the_deposit_rate(checker):
@@ -162,41 +157,31 @@ def test_more_yield_forms_are_read(text, annual):
     assert rates and max(rates) == pytest.approx(annual, rel=1e-2), (text, rates)
 
 
-@pytest.mark.parametrize(
-    ("text", "flag"),
-    [
-        ("上市后保证涨三倍，每股十五元", "guaranteed_principal"),
-        ("交十二万，三年到期本金一次性退还，每月给利息", "guaranteed_principal"),
-        ("认购一亩八万块，五年后公司按二十万回购", "guaranteed_principal"),
-        ("借给平台一千一周后还一千一，说是跟学校合作的正规平台", "fake_endorsement"),
-        ("投一万一年返两千，还说是教育局认可的", "fake_endorsement"),
-        ("投十万每季配息四千五，有国营企业做担保", "fake_endorsement"),
-        ("合作社挂着农业农村局的牌子，存钱月息一分五", "fake_endorsement"),
-        ("每人限够十万，过了这周就不能买了，年底挂牌上市", "urgency"),
-        ("这个原始股，业务员每天打电话来催我快点下单", "urgency"),
-        ("抖音有个大哥天天晒收益，说投艺术品份额一个月涨40%", "public_solicitation"),
-        ("一伙人挨家挨户敲门，说入一股两万年底保底分红四千", "public_solicitation"),
-        ("要我们帮忙开个动员会，让村民投一万每年分两千五", "public_solicitation"),
-        ("电梯里被人贴了广告：虚拟矿场招募合伙人，投三万日返三百", "crypto_disguise"),
-        ("充五万每个月返2500，还送免费护理", "gift_lure"),
-        ("老乡之间搞了个互助金，投两万一个月后拿两万六", "mutual_aid_disguise"),
-        ("买窖藏收藏酒，一坛五千，三年后公司按八千回购", "collectibles_disguise"),
-        ("有人打着乡村振兴办的名义搞认养，一棵树一千，每年返三百", "high_return"),   # how a person tells it
-    ],
-)
-def test_more_everyday_wording_raises_its_flag(checker, text, flag):
-    assert flag in checker.analyse(text, personal=True).flag_ids
+SESSION5_FLAGS = [
+    ("上市后保证涨三倍，每股十五元", "guaranteed_principal"),
+    ("交十二万，三年到期本金一次性退还，每月给利息", "guaranteed_principal"),
+    ("认购一亩八万块，五年后公司按二十万回购", "guaranteed_principal"),
+    ("借给平台一千一周后还一千一，说是跟学校合作的正规平台", "fake_endorsement"),
+    ("投一万一年返两千，还说是教育局认可的", "fake_endorsement"),
+    ("投十万每季配息四千五，有国营企业做担保", "fake_endorsement"),
+    ("合作社挂着农业农村局的牌子，存钱月息一分五", "fake_endorsement"),
+    ("每人限够十万，过了这周就不能买了，年底挂牌上市", "urgency"),
+    ("这个原始股，业务员每天打电话来催我快点下单", "urgency"),
+    ("抖音有个大哥天天晒收益，说投艺术品份额一个月涨40%", "public_solicitation"),
+    ("一伙人挨家挨户敲门，说入一股两万年底保底分红四千", "public_solicitation"),
+    ("要我们帮忙开个动员会，让村民投一万每年分两千五", "public_solicitation"),
+    ("电梯里被人贴了广告：虚拟矿场招募合伙人，投三万日返三百", "crypto_disguise"),
+    ("充五万每个月返2500，还送免费护理", "gift_lure"),
+    ("老乡之间搞了个互助金，投两万一个月后拿两万六", "mutual_aid_disguise"),
+    ("买窖藏收藏酒，一坛五千，三年后公司按八千回购", "collectibles_disguise"),
+    ("有人打着乡村振兴办的名义搞认养，一棵树一千，每年返三百", "high_return"),   # how a person tells it
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "堂哥找我借五万开分店，写个借条，年利率百分之四，到期一起还本付息，这合法吗",   # a loan's own terms
-        "咖啡店办会员卡充200送20，这算不算充值返现骗局",                                # the word is in their ask
-    ],
-)
-def test_a_loan_and_a_question_about_a_word_raise_nothing(checker, text):
-    assert checker.analyse(text, personal=True).flag_ids == []
+SESSION5_ORDINARY = [
+    "堂哥找我借五万开分店，写个借条，年利率百分之四，到期一起还本付息，这合法吗",   # a loan's own terms
+    "咖啡店办会员卡充200送20，这算不算充值返现骗局",                                # the word is in their ask
+]
 
 
 def test_a_bigger_sum_taken_back_is_no_principal_promise_unless_said_as_paid_back(checker):
@@ -207,23 +192,18 @@ def test_a_bigger_sum_taken_back_is_no_principal_promise_unless_said_as_paid_bac
 
 
 # --- wording met in a fourth blind set's tuning half ------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "flag"),
-    [
-        ("加盟费五万，公司保证每月返四千", "guaranteed_principal"),
-        ("买字画份额，平台承诺随时按买入价回购，每天涨1%", "guaranteed_principal"),
-        ("先交两万保证金，保证金年息18%，到期退", "guaranteed_principal"),
-        ("一个电话打过来，说可以内部认购股权，三个月后上市", "public_solicitation"),
-        ("一个电话打过来，说可以内部认购股权，三个月后上市", "ipo_equity_lure"),
-        ("学姐让我做校园代理，同学注册投钱，平台年化18%", "public_solicitation"),
-        ("存了钱每十天拿回本金加两成，还得拉新人才能提现", "referral_reward"),
-        ("国家新能源补贴项目名额只有五十个今天不交定金明天就没了年化百分之十八", "urgency"),
-        ("充一万送利息每月两百", "rebate_disguise"),
-        ("老乡给我推了个数字货必，说一个月翻一番", "crypto_disguise"),           # 货必: a slip for 货币
-    ],
-)
-def test_fourth_set_wording_raises_its_flag(checker, text, flag):
-    assert flag in checker.analyse(text, personal=True).flag_ids
+FOURTH_SET_FLAGS = [
+    ("加盟费五万，公司保证每月返四千", "guaranteed_principal"),
+    ("买字画份额，平台承诺随时按买入价回购，每天涨1%", "guaranteed_principal"),
+    ("先交两万保证金，保证金年息18%，到期退", "guaranteed_principal"),
+    ("一个电话打过来，说可以内部认购股权，三个月后上市", "public_solicitation"),
+    ("一个电话打过来，说可以内部认购股权，三个月后上市", "ipo_equity_lure"),
+    ("学姐让我做校园代理，同学注册投钱，平台年化18%", "public_solicitation"),
+    ("存了钱每十天拿回本金加两成，还得拉新人才能提现", "referral_reward"),
+    ("国家新能源补贴项目名额只有五十个今天不交定金明天就没了年化百分之十八", "urgency"),
+    ("充一万送利息每月两百", "rebate_disguise"),
+    ("老乡给我推了个数字货必，说一个月翻一番", "crypto_disguise"),           # 货必: a slip for 货币
+]
 
 
 def test_an_asked_word_masks_only_when_it_is_asked(checker):
@@ -233,19 +213,14 @@ def test_an_asked_word_masks_only_when_it_is_asked(checker):
 
 
 # --- wording met in the fourth set's dialogues (tuning half) ----------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "flag"),
-    [
-        ("那套纪念币现在五千八，公司保证三年后一万二回收", "guaranteed_principal"),
-        ("会员卡充一万每月返八百，他们还要我拉亲戚充", "referral_reward"),
-        ("先交3000手续费就能追回损失，说他们跟公安局合作", "fake_endorsement"),
-        ("入社五万年底分红两成，说乡里有补贴亏不了", "fake_endorsement"),
-        ("下载这个app 说是 国家 数字货币 试点 存两千每天返八十", "fake_endorsement"),
-        ("一家理财公司打电话来说有内部消息，包赚，会员费三千", "public_solicitation"),
-    ],
-)
-def test_dialogue_wording_raises_its_flag(checker, text, flag):
-    assert flag in checker.analyse(text, personal=True).flag_ids
+FOURTH_SET_DIALOGUE_FLAGS = [
+    ("那套纪念币现在五千八，公司保证三年后一万二回收", "guaranteed_principal"),
+    ("会员卡充一万每月返八百，他们还要我拉亲戚充", "referral_reward"),
+    ("先交3000手续费就能追回损失，说他们跟公安局合作", "fake_endorsement"),
+    ("入社五万年底分红两成，说乡里有补贴亏不了", "fake_endorsement"),
+    ("下载这个app 说是 国家 数字货币 试点 存两千每天返八十", "fake_endorsement"),
+    ("一家理财公司打电话来说有内部消息，包赚，会员费三千", "public_solicitation"),
+]
 
 
 def test_a_bank_counter_selling_its_own_product_is_no_borrowed_name(checker):
@@ -255,85 +230,70 @@ def test_a_bank_counter_selling_its_own_product_is_no_borrowed_name(checker):
 
 
 # --- read after the first four sets' holdout halves were opened (session 6) ---------------------------------------
-@pytest.mark.parametrize(
-    ("text", "flag"),
-    [
-        ("公司说包祖八年，每年百分之九的祖金，到期原价回构", "leaseback_disguise"),   # slips for 包租, 租金, 回购
-        ("有个人给俺打电话，说他们的原始股要上室了", "public_solicitation"),
-        ("这周之内认购还送购物卡，年化百分之十四", "urgency"),
-        ("报名就送一部手机，三千起投，三个月回本", "gift_lure"),
-        ("入股一股五千，年底分一千，亏了算合作社的", "guaranteed_principal"),
-        ("月息百分之二，到期原数奉还", "guaranteed_principal"),
-        ("年化12%，本金兜底", "guaranteed_principal"),
-        ("老会员推荐新会员进来，每人奖励两千，投一台车十万", "referral_reward"),
-        ("拉满十个人就能当社区长，投一万每天释放千分之三", "referral_reward"),
-        ("本公司为上市公司全资子公司，年化8%，到期还本", "fake_endorsement"),
-        ("买他们的灵芝粉，一年后公司两倍价格回收，等于白吃", "rebate_disguise"),
-        ("专门给老年人设计的长寿基金，年息18%", "pension_disguise"),
-        ("村里搞了个互助养老会，每月交两百，老了每月领一千", "pension_disguise"),
-        ("他们说什么养老项目的都有，投五万每年返一万", "pension_disguise"),    # a list in their pitch is no news
-        ("一只羊2800，一年后回购价3500，还送羊肉", "gift_lure"),
-        ("交八万加盟费，公司每月打六千，三年后退还加盟费", "guaranteed_principal"),
-        ("客服一直催，说这期份额下午五点截止，保底年化百分之二十四", "urgency"),
-    ],
-)
-def test_wording_read_after_the_holdouts_opened(checker, text, flag):
-    assert flag in checker.analyse(text, personal=True).flag_ids
+HOLDOUT_FLAGS = [
+    ("公司说包祖八年，每年百分之九的祖金，到期原价回构", "leaseback_disguise"),   # slips for 包租, 租金, 回购
+    ("有个人给俺打电话，说他们的原始股要上室了", "public_solicitation"),
+    ("这周之内认购还送购物卡，年化百分之十四", "urgency"),
+    ("报名就送一部手机，三千起投，三个月回本", "gift_lure"),
+    ("入股一股五千，年底分一千，亏了算合作社的", "guaranteed_principal"),
+    ("月息百分之二，到期原数奉还", "guaranteed_principal"),
+    ("年化12%，本金兜底", "guaranteed_principal"),
+    ("老会员推荐新会员进来，每人奖励两千，投一台车十万", "referral_reward"),
+    ("拉满十个人就能当社区长，投一万每天释放千分之三", "referral_reward"),
+    ("本公司为上市公司全资子公司，年化8%，到期还本", "fake_endorsement"),
+    ("买他们的灵芝粉，一年后公司两倍价格回收，等于白吃", "rebate_disguise"),
+    ("专门给老年人设计的长寿基金，年息18%", "pension_disguise"),
+    ("村里搞了个互助养老会，每月交两百，老了每月领一千", "pension_disguise"),
+    ("他们说什么养老项目的都有，投五万每年返一万", "pension_disguise"),    # a list in their pitch is no news
+    ("一只羊2800，一年后回购价3500，还送羊肉", "gift_lure"),
+    ("交八万加盟费，公司每月打六千，三年后退还加盟费", "guaranteed_principal"),
+    ("客服一直催，说这期份额下午五点截止，保底年化百分之二十四", "urgency"),
+]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "手机银行定投公募基金，每月五百，没人给我保证收益，正规吧",            # 没人 … 保证收益: denied
-        "合作社章程写按交易量分配盈余，没说保底，我们开社员大会公布账目",       # 没说保底; a coop's own meeting
-        "借给弟弟五万买房，写借条，年息百分之三，比存银行多一点",             # the figure said is low
-        "同学借我两千交房租，下个月还，多给五十当利息",                       # a loan, not a reward
-        "上车了，开发商卖的普通商品房，没有返租没有回购",                      # 上车了: bought, no hurry
-        "信用卡消费有百分之一的返现，每个月返到账单里",                        # a card's cashback
-        "网购下单返现二十元，这跟消费返利骗局有什么不同",                      # the word is in their ask
-        "这款理财年化收益3.2%，可随时赎回",                                   # redeeming is no guarantee
-        "前几天看新闻说老人容易被骗，什么保健品、养老项目的都有，我不放心爸妈",   # kinds listed from the news
-    ],
-)
-def test_ordinary_cases_read_after_the_holdouts_opened_raise_nothing(checker, text):
-    assert checker.analyse(text, personal=True).flag_ids == []
+HOLDOUT_ORDINARY = [
+    "手机银行定投公募基金，每月五百，没人给我保证收益，正规吧",            # 没人 … 保证收益: denied
+    "合作社章程写按交易量分配盈余，没说保底，我们开社员大会公布账目",       # 没说保底; a coop's own meeting
+    "借给弟弟五万买房，写借条，年息百分之三，比存银行多一点",             # the figure said is low
+    "同学借我两千交房租，下个月还，多给五十当利息",                       # a loan, not a reward
+    "上车了，开发商卖的普通商品房，没有返租没有回购",                      # 上车了: bought, no hurry
+    "信用卡消费有百分之一的返现，每个月返到账单里",                        # a card's cashback
+    "网购下单返现二十元，这跟消费返利骗局有什么不同",                      # the word is in their ask
+    "这款理财年化收益3.2%，可随时赎回",                                   # redeeming is no guarantee
+    "前几天看新闻说老人容易被骗，什么保健品、养老项目的都有，我不放心爸妈",   # kinds listed from the news
+]
 
 
 # --- read after the fifth set was scored unseen, then opened ----------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "flag"),
-    [
-        ("镇上养老服务中心让交五万办会员，一年返百分之十二", "pension_disguise"),  # the centre taking deposits
-        ("养老院预存3万 每月给800利息", "pension_disguise"),
-        ("村里有人搞急资，一万块一个月返五百，到期还笨", "guaranteed_principal"),  # slips: 急资, 还笨
-        ("我要是再介绍亲戚进去，每个人他给我提成一千，矿机两万八", "referral_reward"),
-        ("有個投資顧問打電話說原始股明年上市，一年內保證翻倍", "public_solicitation"),
-        ("商城买满一千每月返一百，说是商务局支持的试点", "fake_endorsement"),
-        ("交十万押金每月返一千，五年后全退，说是民政上挂了号的", "fake_endorsement"),
-        ("这个月底前签约打九五折，包租十年每年返租百分之八", "urgency"),
-        ("就给俺们村留了二十个名额，一块钱一股原始股上市涨十倍", "urgency"),
-        ("买书画的份额，上个月涨了百分之四十，还保证亏了补给我", "guaranteed_principal"),
-        ("认养黑猪一头两千，年底返两千六，猪死了也不赔本", "guaranteed_principal"),
-        ("商铺包租15年，年回报8%，到期开发商回购", "guaranteed_principal"),
-        ("入社一股一万每年分红一千五，三年期满退还股本", "guaranteed_principal"),
-        ("国债一年给八个点，村里好多人买", "high_return"),                      # no licensed product pays that
-        # read after the sixth set was scored unseen, then opened
-        ("认养一头羊交两千，出栏给他两千六，公司负责养", "high_return"),          # a payout at 出栏
-        ("入社一万年底给一千八分红，村干部挨家收", "high_return"),                # 一千八 before 分红 is a sum
-        ("网贷平台出借一万，年化百分之十五，风险准备金兜底", "guaranteed_principal"),
-        ("交二十万住进去，每年返百分之九，不住了全退", "guaranteed_principal"),
-        ("捐五千，项目结束后除了返本金还有两成回报", "guaranteed_principal"),
-        ("发传单招人投资，拉来一个投资的给两百", "referral_reward"),
-        ("投五百每周分红五十，拉人入伙还能多分", "referral_reward"),
-        ("捐一万三年后返还一万五，还有政府领导题字", "fake_endorsement"),
-        ("公寓包租每年返百分之八，今天交定金还打九五折", "urgency"),
-        ("每人每月缴五千轮流收会款，会头说保证每期都有人接，介绍新人还有奖金", "referral_reward"),
-        ("有人在脸书广告上推公益众筹，投资一万元每月回馈三百元", "high_return"),
-        ("小伙子给俺塞了张单子，交五万块一年领七千，搞养老旅居", "pension_disguise"),
-    ],
-)
-def test_wording_read_after_the_fifth_set_opened(checker, text, flag):
-    assert flag in checker.analyse(text, personal=True).flag_ids
+FIFTH_SET_FLAGS = [
+    ("镇上养老服务中心让交五万办会员，一年返百分之十二", "pension_disguise"),  # the centre taking deposits
+    ("养老院预存3万 每月给800利息", "pension_disguise"),
+    ("村里有人搞急资，一万块一个月返五百，到期还笨", "guaranteed_principal"),  # slips: 急资, 还笨
+    ("我要是再介绍亲戚进去，每个人他给我提成一千，矿机两万八", "referral_reward"),
+    ("有個投資顧問打電話說原始股明年上市，一年內保證翻倍", "public_solicitation"),
+    ("商城买满一千每月返一百，说是商务局支持的试点", "fake_endorsement"),
+    ("交十万押金每月返一千，五年后全退，说是民政上挂了号的", "fake_endorsement"),
+    ("这个月底前签约打九五折，包租十年每年返租百分之八", "urgency"),
+    ("就给俺们村留了二十个名额，一块钱一股原始股上市涨十倍", "urgency"),
+    ("买书画的份额，上个月涨了百分之四十，还保证亏了补给我", "guaranteed_principal"),
+    ("认养黑猪一头两千，年底返两千六，猪死了也不赔本", "guaranteed_principal"),
+    ("商铺包租15年，年回报8%，到期开发商回购", "guaranteed_principal"),
+    ("入社一股一万每年分红一千五，三年期满退还股本", "guaranteed_principal"),
+    ("国债一年给八个点，村里好多人买", "high_return"),                      # no licensed product pays that
+    # read after the sixth set was scored unseen, then opened
+    ("认养一头羊交两千，出栏给他两千六，公司负责养", "high_return"),          # a payout at 出栏
+    ("入社一万年底给一千八分红，村干部挨家收", "high_return"),                # 一千八 before 分红 is a sum
+    ("网贷平台出借一万，年化百分之十五，风险准备金兜底", "guaranteed_principal"),
+    ("交二十万住进去，每年返百分之九，不住了全退", "guaranteed_principal"),
+    ("捐五千，项目结束后除了返本金还有两成回报", "guaranteed_principal"),
+    ("发传单招人投资，拉来一个投资的给两百", "referral_reward"),
+    ("投五百每周分红五十，拉人入伙还能多分", "referral_reward"),
+    ("捐一万三年后返还一万五，还有政府领导题字", "fake_endorsement"),
+    ("公寓包租每年返百分之八，今天交定金还打九五折", "urgency"),
+    ("每人每月缴五千轮流收会款，会头说保证每期都有人接，介绍新人还有奖金", "referral_reward"),
+    ("有人在脸书广告上推公益众筹，投资一万元每月回馈三百元", "high_return"),
+    ("小伙子给俺塞了张单子，交五万块一年领七千，搞养老旅居", "pension_disguise"),
+]
 
 
 @pytest.mark.parametrize(
@@ -370,3 +330,15 @@ def test_a_text_read_again_is_served_from_the_cache_and_the_same(checker):
 def test_ordinary_or_asked_cases_read_after_the_sixth_set_opened(checker, text):
     flags = checker.analyse(text, personal=True).flag_ids
     assert flags == (["high_return"] if "月息三分" in text else [])  # 咋提醒他 is their intent, no warning
+
+
+# --- every reading above whose whole check is "this flag is raised" or "nothing is raised": one test each ----------
+@pytest.mark.parametrize(("text", "flag"), [*SESSION5_FLAGS, *FOURTH_SET_FLAGS, *FOURTH_SET_DIALOGUE_FLAGS,
+                                            *HOLDOUT_FLAGS, *FIFTH_SET_FLAGS])
+def test_wording_raises_its_flag(checker, text, flag):
+    assert flag in checker.analyse(text, personal=True).flag_ids
+
+
+@pytest.mark.parametrize("text", [*ORDINARY, *SESSION5_ORDINARY, *HOLDOUT_ORDINARY])
+def test_ordinary_wording_raises_nothing(checker, text):
+    assert checker.analyse(text, personal=True).flag_ids == []
