@@ -74,6 +74,3 @@ def pin_this_thread(cpu: int | None) -> None:
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
 
-
-def cpu_of_this_thread() -> frozenset[int]:
-    return frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()

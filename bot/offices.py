@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -60,7 +63,7 @@ class OfficeDirectory(BaseModel):
 
     sample: bool = False
     offices: tuple[Office, ...]
-    _resolved: dict[str, Office | None] = PrivateAttr(default_factory=dict)  # text -> office: the directory is fixed
+    _resolved: Callable[[str], Office | None] = PrivateAttr()
 
     @model_validator(mode="after")
     def _consistent(self) -> OfficeDirectory:
@@ -127,12 +130,11 @@ class OfficeDirectory(BaseModel):
 
     def resolve(self, text: str) -> Office | None:
         """The office a message names: a county over the city, then the longest, then the first match."""
-        if text in self._resolved:
-            return self._resolved[text]
-        if len(self._resolved) >= 4096:  # bounded: a busy day's new texts do not grow it for ever
-            self._resolved.clear()
-        self._resolved[text] = found = self._resolve(text)
-        return found
+        return self._resolved(text)
+
+    def model_post_init(self, context: Any, /) -> None:
+        # the directory is fixed: a text names the same office every time (asked once per text, bounded)
+        self._resolved = lru_cache(maxsize=4096)(self._resolve)
 
     def _resolve(self, text: str) -> Office | None:
         norm = normalise(text)

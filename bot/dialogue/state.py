@@ -152,9 +152,9 @@ class StateRepository:
             return
         sealed = {k: v for k, v in (("draft", state.secret), ("case", state.case)) if v}
         token = self._cipher.encrypt_json(sealed) if sealed else None
+        state.stored = None  # saved once a turn: what was stored is not compared again
         if self._rows is not None and not uow.begun:
             self._rows.write(key, state.flow, state.step, dict(state.data), token, utcnow())
-            state.stored = None  # saved once a turn: what was stored is not compared again
             return
         values = {"flow": state.flow, "step": state.step, "data": dict(state.data), "sealed": token,
                   "updated_at": utcnow()}
@@ -164,7 +164,6 @@ class StateRepository:
             session.merge(Conversation(key=key, **values))
         else:
             session.connection().execute(upsert, {"key": key, **values})
-        state.stored = state.snapshot()
 
 
 @lru_cache(maxsize=4)
