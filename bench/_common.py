@@ -79,6 +79,17 @@ class Server:
                 pass
         return total
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's processes have used so far, every thread of each."""
+        ticks = 0
+        for pid in self._tree():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                ticks += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def _sample(self) -> None:
         while not self._stop.is_set():
             self.peak_rss = max(self.peak_rss, self.rss())

@@ -95,8 +95,11 @@ async def user_loop(client: Conn, scenario: str, stop: float, stats: dict, rng: 
 
 
 async def run_level(url: str, users: int, seconds: float, scenario: str, warmup: float, think: float = 0.0,
-                    tippers: int = 0) -> dict:
-    """One level: `users` people on the scenario (measured) and `tippers` more filing whole tips beside them."""
+                    tippers: int = 0, server: Server | None = None) -> dict:
+    """One level: `users` people on the scenario (measured) and `tippers` more filing whole tips beside them.
+
+    With `server`, the CPU it used in the measured window per answer (µs, every thread and process of it), and the
+    share of a core this client used (near 100 %: the client, not the server, set the pace)."""
     questions, pitches = plain_questions(), risk_texts()
     conns = [Conn(url) for _ in range(users + tippers)]
     if warmup:
@@ -104,12 +107,13 @@ async def run_level(url: str, users: int, seconds: float, scenario: str, warmup:
                                "err": 0}, random.Random(i), questions, pitches) for i in range(min(users, 10))))
     stats: dict = {"lat": [], "ok": 0, "err": 0}
     side: dict = {"lat": [], "ok": 0, "err": 0}  # the tippers' own figures, reported apart
-    start = time.monotonic()
+    start, cpu0, mine0 = time.monotonic(), server.cpu_seconds() if server else 0.0, time.process_time()
     await asyncio.gather(*(user_loop(conns[i], scenario, start + seconds, stats, random.Random(1000 + i),
                                      questions, pitches, think) for i in range(users)),
                          *(user_loop(conns[users + i], "tip", start + seconds, side, random.Random(5000 + i),
                                      questions, pitches, think) for i in range(tippers)))
     wall = time.monotonic() - start
+    cpu, mine = (server.cpu_seconds() - cpu0 if server else None), time.process_time() - mine0
     for conn in conns:
         conn.close()
     lat = stats["lat"]
@@ -117,7 +121,9 @@ async def run_level(url: str, users: int, seconds: float, scenario: str, warmup:
     return {**extra, "users": users, "scenario": scenario, "think_s": think, "seconds": round(wall, 1),
             "answered": stats["ok"],
             "errors": stats["err"], "per_second": round(stats["ok"] / seconds, 1),  # answers sent in the window
-            "p50_ms": round(percentile(lat, 50) * 1000, 1), "p99_ms": round(percentile(lat, 99) * 1000, 1)}
+            "p50_ms": round(percentile(lat, 50) * 1000, 1), "p99_ms": round(percentile(lat, 99) * 1000, 1),
+            "server_cpu_us": round(cpu / (stats["ok"] + side["ok"]) * 1e6) if cpu and stats["ok"] else None,
+            "client_cpu_pct": round(mine / wall * 100)}
 
 
 async def reply_size(url: str, questions: list[str], n: int = 40) -> int:
@@ -145,7 +151,7 @@ def start_floor(url: str, data: Path) -> tuple[Server, int]:
 def floor_row(floor: Server, size: int, bot_row: dict, args: argparse.Namespace) -> dict:
     """One level against the floor, right after the bot's, with the bot's ratio to it (set on both rows)."""
     row = asyncio.run(run_level(floor.url, bot_row["users"], args.seconds, bot_row["scenario"], args.warmup,
-                                args.think))
+                                args.think, server=floor))
     row = {**row, "scenario": f"floor ({size} B)", "peak_rss_mb": round(floor.peak_rss / 2**20)}
     ratio = bot_row["per_second"] / row["per_second"] if row["per_second"] else float("nan")
     row["bot_ratio"] = bot_row["ratio_to_floor"] = round(ratio, 3)
@@ -185,7 +191,7 @@ def main() -> None:
             ratios = []
             for n in range(args.rounds if floor else 1):
                 row = asyncio.run(run_level(url, users, args.seconds, scenario, args.warmup, args.think,
-                                            args.tippers))
+                                            args.tippers, server=server))
                 row["peak_rss_mb"] = round(server.peak_rss / 2**20) if server else None
                 if args.rounds > 1:
                     row["round"] = n + 1
@@ -210,7 +216,8 @@ def main() -> None:
     write_report(f"chat-{label}", f"/api/chat, {label}, {args.workers} worker(s){think}", rows,
                  ([("round", "round")] if args.floor and args.rounds > 1 else [])
                  + [("scenario", "scenario"), ("users", "users"), ("answered/s", "per_second"), ("p50 ms", "p50_ms"),
-                  ("p99 ms", "p99_ms"), ("errors", "errors"), ("server peak RSS MB", "peak_rss_mb")]
+                  ("p99 ms", "p99_ms"), ("errors", "errors"), ("server CPU µs / answer", "server_cpu_us"),
+                  ("client CPU %", "client_cpu_pct"), ("server peak RSS MB", "peak_rss_mb")]
                  + ([("bot / floor", "ratio_to_floor")] if args.floor else []),
                  [("per_second", "answered messages / s"), ("p99_ms", "p99 latency, ms")])
 

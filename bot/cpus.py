@@ -1,33 +1,53 @@
-"""Keeping a worker's Python threads on one CPU (FUNDGUARD_PIN_CPUS).
+"""Keeping a worker's Python threads on one CPU (FUNDGUARD_PIN_CPUS), and off a CPU others crowd.
 
 A worker runs Python on one core at a time (the GIL): its event loop hands each turn to a turn thread and takes the
 reply back. When the scheduler puts those threads on different cores, every object both touch (reference counts
-included) moves between the cores' caches, and each hand-over wakes the other core. On the 2-core machine of
-docs/bench/issue16.md that made a plain question cost about twice the CPU it costs with the loop and the turn threads
-on one core. Pinning them together loses nothing Python could use; native work that runs beside the GIL (OCR's own
-threads, other processes, PostgreSQL) stays free to use every core.
+included) moves between the cores' caches, each hand-over of the GIL wakes the other core, and the two threads take
+turns at the GIL thousands of times a second. On the 2-core machine of docs/bench/issue16.md that made a plain
+question cost about twice the CPU it costs with the loop and the turn threads on one core. Pinning them together
+loses nothing Python could use; other processes (PostgreSQL, the web server in front) stay free to use every core.
 
-    FUNDGUARD_PIN_CPUS=         not pinned (the default: several independent servers on one host would all pick
-                                the same first CPU)
-    FUNDGUARD_PIN_CPUS=auto     worker N on the N-th CPU this process may use (round robin)
+    FUNDGUARD_PIN_CPUS=         not pinned (the default)
+    FUNDGUARD_PIN_CPUS=auto     worker N on the N-th CPU this process may use; not pinned where the system cannot pin
+                                a thread (not Linux)
     FUNDGUARD_PIN_CPUS=2,3      only those CPUs, round robin over the workers
 
-Linux only (sched_setaffinity pins the calling thread); elsewhere the setting is refused at start-up.
+It pays when a host has fewer busy workers than cores (one worker on a 2-core machine, the rest of the machine for
+the web server in front and the database): there a pinned worker answered 1.5 to 1.8 times as many questions. With
+as many busy workers as cores, or other busy processes on every core, the scheduler's own placing measured faster
+(docs/bench/issue16.md), hence not pinned by default.
+
+A pinned worker is moved when others crowd its CPU (`Keeper`): several independent servers on one host (containers
+that do not share their choices) all start on the first CPU, and within a few seconds each one that finds others
+taking a good part of its CPU while another has room moves there, with every thread pinned with it. When every CPU
+is busy (as many busy workers as cores, or other busy processes), pinning only keeps a worker from the moments
+another core is free, and it measured slower than the scheduler's own placing: the worker is then unpinned.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Iterable
+import random
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
+log = logging.getLogger(__name__)
 WORKER_CPU = "FUNDGUARD_WORKER_CPU"  # set in a forked worker (webhook/serve.py): the CPU its master chose for it
+CROWDED = 0.3  # others took at least this share of the worker's CPU …
+ROOM = 0.05    # … and another CPU has at least this much more free than they left it: move there
+EVERY = -1     # … or, when none has, not pinned any more
+
+
+# read when this module is first imported, before any thread of the process is pinned (an affinity is per thread)
+_ALLOWED = tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ()
 
 
 def allowed() -> tuple[int, ...]:
     """The CPUs this process may run on (a container's cpuset included), in order."""
-    if not hasattr(os, "sched_getaffinity"):
-        return ()
-    return tuple(sorted(os.sched_getaffinity(0)))
+    return _ALLOWED
 
 
 def parse(value: str) -> tuple[int, ...]:
@@ -36,10 +56,10 @@ def parse(value: str) -> tuple[int, ...]:
     if value in ("", "off", "no", "none"):
         return ()
     usable = allowed()
-    if not usable:
-        raise ValueError("pinning to a CPU needs Linux (sched_setaffinity); leave FUNDGUARD_PIN_CPUS empty")
     if value == "auto":
-        return usable
+        return usable  # () where a thread cannot be pinned: auto then means not pinned
+    if not usable:
+        raise ValueError("pinning to a CPU needs Linux (sched_setaffinity); set FUNDGUARD_PIN_CPUS to auto or empty")
     try:
         cpus = tuple(int(part) for part in value.split(",") if part.strip())
     except ValueError:
@@ -70,7 +90,137 @@ def worker_cpu(setting: str) -> int | None:
 
 
 def pin_this_thread(cpu: int | None) -> None:
-    """Keep the calling thread (only it) on `cpu`; None: nothing."""
+    """Keep the calling thread (only it, and the threads it starts from now on) on `cpu`; None: nothing."""
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
 
+
+@contextlib.contextmanager
+def every_cpu() -> Iterator[None]:
+    """The calling thread may use every allowed CPU for the block: native thread pools made in it (ONNX Runtime's)
+    are not held to its one CPU."""
+    if not hasattr(os, "sched_getaffinity"):
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, set(allowed()) or before)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+# --- moving off a crowded CPU -----------------------------------------------------------------------------------
+
+def cpu_ticks(stat: str) -> dict[int, tuple[int, int]]:
+    """Each CPU's busy and total clock ticks, from the text of /proc/stat (idle and iowait are not busy)."""
+    out: dict[int, tuple[int, int]] = {}
+    for line in stat.splitlines():
+        name, _, rest = line.partition(" ")
+        if name.startswith("cpu") and name[3:].isdigit():
+            ticks = [int(field) for field in rest.split()[:8]]  # user nice system idle iowait irq softirq steal
+            total = sum(ticks)
+            out[int(name[3:])] = (total - ticks[3] - ticks[4], total)
+    return out
+
+
+def choose(cpu: int, busy: dict[int, float], ours: float, among: tuple[int, ...]) -> int | None:
+    """Where a worker on `cpu` should go: `busy` is each CPU's busy share of the last period, `ours` the share the
+    worker's own threads used. Others took busy[cpu] - ours of it, leaving the worker the rest. None: it is not
+    crowded (stay); a CPU of `among` freer by ROOM; EVERY: crowded with no CPU freer, so pinning only keeps it from
+    the moments another core is free (let the scheduler place its threads)."""
+    others = busy.get(cpu, 0.0) - ours
+    if others < CROWDED:
+        return None
+    room = {c: 1.0 - busy[c] for c in among if c != cpu and c in busy}
+    best = max(room, key=lambda c: (room[c], -among.index(c))) if room else None
+    return best if best is not None and room[best] >= 1.0 - others + ROOM else EVERY
+
+
+class Keeper:
+    """Moves a pinned worker, every thread of it on its CPU, to another of `among` when others crowd its CPU, or
+    unpins it when every CPU is as busy (then the scheduler does better: measured in docs/bench/issue16.md).
+
+    `check()` takes one reading of /proc/stat and of the worker's threads since the last; `start()` checks every
+    `period` seconds (±25 %, so that two crowded workers do not decide in step) in a daemon thread."""
+
+    def __init__(self, cpu: int, among: tuple[int, ...], period: float = 2.0,
+                 read_stat: Callable[[], str] = lambda: Path("/proc/stat").read_text()) -> None:
+        self.cpu, self.among, self.period = cpu, among, period
+        self._read_stat = read_stat
+        self._stop = threading.Event()
+        self._last = (cpu_ticks(read_stat()), self._our_ticks())
+
+    def check(self) -> int | None:
+        """The CPU the worker moved to, EVERY when it is no longer pinned, or None (it stays)."""
+        now = (cpu_ticks(self._read_stat()), self._our_ticks())
+        (stat0, ours0), (stat1, ours1) = self._last, now
+        self._last = now
+        busy = {c: (b - stat0[c][0]) / (t - stat0[c][1])
+                for c, (b, t) in stat1.items() if c in stat0 and t > stat0[c][1]}
+        span = stat1.get(self.cpu, (0, 0))[1] - stat0.get(self.cpu, (0, 0))[1]
+        to = choose(self.cpu, busy, (ours1 - ours0) / span if span > 0 else 0.0, self.among)
+        if to is not None:
+            moved = self.move(to)
+            log.warning("worker moved to a freer CPU" if to != EVERY else "worker no longer pinned: every CPU is busy",
+                        extra={"from_cpu": self.cpu, "to_cpu": to, "threads": moved,
+                               "busy": {c: round(b, 2) for c, b in busy.items()}})
+            self.cpu, self._last = to, (cpu_ticks(self._read_stat()), self._our_ticks())
+        return to
+
+    def move(self, to: int) -> int:
+        """Every thread of this process kept to the worker's CPU now keeps to `to` (EVERY: to all the CPUs of the
+        setting); how many there were."""
+        moved, where = 0, set(self.among) if to == EVERY else {to}
+        for tid in _threads_on(self.cpu):
+            with contextlib.suppress(OSError):  # the thread ended meanwhile
+                os.sched_setaffinity(tid, where)
+                moved += 1
+        return moved
+
+    def start(self) -> Keeper:
+        threading.Thread(target=self._run, name="cpu-keeper", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        jitter = random.Random()
+        while not self._stop.wait(self.period * jitter.uniform(0.75, 1.25)):
+            try:
+                to = self.check()
+                if to == EVERY:  # not pinned from now on: nothing left to keep
+                    return
+                if to is not None:  # let the move show in the next readings before judging again
+                    self._stop.wait(self.period * 2)
+            except OSError as exc:  # /proc unreadable (a sandbox): stay where it is, and stop looking
+                log.warning("cpu keeper stopped", extra={"error_type": type(exc).__name__})
+                return
+
+    def _our_ticks(self) -> int:
+        total = 0
+        for tid in _threads_on(self.cpu):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = Path(f"/proc/self/task/{tid}/stat").read_text().rpartition(")")[2].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total
+
+
+def _threads_on(cpu: int) -> list[int]:
+    """This process's threads kept to `cpu` alone."""
+    out = []
+    for entry in os.scandir("/proc/self/task"):
+        with contextlib.suppress(OSError, ValueError):
+            if os.sched_getaffinity(int(entry.name)) == {cpu}:
+                out.append(int(entry.name))
+    return out
+
+
+def keep(setting: str, cpu: int | None) -> Keeper | None:
+    """A started Keeper for a worker pinned to `cpu` under this setting; None when it is not pinned or has nowhere
+    else to go."""
+    among = parse(setting)
+    if cpu is None or len(among) < 2 or not Path("/proc/stat").exists():
+        return None
+    return Keeper(cpu, among).start()

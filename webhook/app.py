@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.bootstrap import Preloaded, Services, bootstrap
-from bot.cpus import pin_this_thread
+from bot.cpus import keep, pin_this_thread
 from bot.settings import Settings
 from bot.tips.retention import start_retention
 from webhook.body import MAX_BODY, BodyLimit
@@ -50,13 +50,17 @@ def _lifespan(settings: Settings | None, preloaded: Preloaded | None = None):  #
             gc.collect()
             gc.freeze()
         services = app.state.services
+        keeper = None
         if services.turns is not None:  # the loop on the CPU of its turn threads, when they are pinned (bot/cpus.py)
             pin_this_thread(services.turns.cpu)
+            keeper = keep(services.settings.pin_cpus, services.turns.cpu)  # off that CPU when others crowd it
         app.state.chat_limits = build_chat_limits(services.settings, services.hasher.digest)
         app.state.console = console_state(services)
         retention = start_retention(services)
         yield
         retention.stop()
+        if keeper is not None:
+            keeper.stop()
         app.state.services.db.dispose()
 
     return lifespan

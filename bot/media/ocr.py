@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from bot.cpus import every_cpu
 from bot.media.images import ImageRejected, check_image
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,9 @@ def _rapidocr(threads: int) -> Any:
         if threads not in _LOADED:
             from rapidocr_onnxruntime import RapidOCR
 
-            _LOADED[threads] = RapidOCR(det_limit_type="max", det_limit_side_len=960, print_verbose=False,
-                                        intra_op_num_threads=threads, inter_op_num_threads=1)
+            with every_cpu():  # ONNX Runtime's own threads are not held to a pinned turn thread's CPU
+                _LOADED[threads] = RapidOCR(det_limit_type="max", det_limit_side_len=960, print_verbose=False,
+                                            intra_op_num_threads=threads, inter_op_num_threads=1)
         return _LOADED[threads]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 
 import pytest
 from pydantic import ValidationError
@@ -57,3 +59,89 @@ def test_turn_threads_keep_to_the_cpu(cpu: int | None) -> None:
         runner.close()
     assert seen == (frozenset({cpu}) if cpu is not None else frozenset(USABLE))
     assert frozenset(os.sched_getaffinity(0)) == frozenset(USABLE)  # the caller's thread is untouched
+
+
+def test_auto_means_not_pinned_where_a_thread_cannot_be_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cpus, "allowed", lambda: ())
+    assert cpus.parse("auto") == ()  # the default works on any system
+    with pytest.raises(ValueError, match="needs Linux"):
+        cpus.parse("0")
+
+
+STAT = """cpu  300 0 100 600 0 0 0 0 0 0
+cpu0 200 10 50 100 40 0 0 0 0 0
+cpu1 100 0 50 500 0 0 0 0 0 0
+intr 12345 0 0
+"""
+
+
+def test_busy_and_total_ticks_per_cpu_from_proc_stat() -> None:
+    assert cpus.cpu_ticks(STAT) == {0: (260, 400), 1: (150, 650)}  # idle and iowait are not busy; "cpu " is the sum
+
+
+def test_where_a_crowded_worker_goes() -> None:
+    assert cpus.choose(0, {0: 1.0, 1: 0.2}, ours=0.5, among=(0, 1)) == 1  # others took half of CPU 0; 1 is freer
+    assert cpus.choose(0, {0: 1.0, 1: 0.2}, ours=0.9, among=(0, 1)) is None  # the load on CPU 0 is the worker's own
+    assert cpus.choose(0, {0: 1.0, 1: 0.6}, ours=0.5, among=(0, 1)) == cpus.EVERY  # no CPU is freer: unpinned
+    assert cpus.choose(0, {0: 1.0, 1: 0.47}, ours=0.5, among=(0, 1)) == cpus.EVERY  # a little freer: not a move
+    assert cpus.choose(0, {0: 1.0, 1: 0.4}, ours=0.5, among=(0, 1)) == 1
+    assert cpus.choose(0, {0: 1.0, 1: 0.2, 2: 0.0}, ours=0.5, among=(0, 1)) == 1  # only CPUs of the setting
+    assert cpus.choose(0, {0: 1.0, 1: 0.1, 2: 0.1}, ours=0.2, among=(0, 1, 2)) == 1  # a tie: the first
+    assert cpus.choose(2, {0: 0.5, 1: 0.1, 2: 0.9}, ours=0.2, among=(0, 1, 2)) == 1  # the freest
+    assert cpus.choose(0, {0: 1.0}, ours=0.0, among=(0,)) == cpus.EVERY  # nowhere else to go
+
+
+@pytest.mark.skipif(len(USABLE) < 2, reason="moving between CPUs needs two of them")
+@pytest.mark.parametrize("second_busy", [0, 1000])
+def test_a_crowded_worker_moves_with_every_thread_kept_to_its_cpu(second_busy: int) -> None:
+    """CPU `first` busy all the period, by others (the waiting threads use nothing); `second` idle: the worker's
+    threads go there. `second` as busy: they are no longer pinned."""
+    first, second = USABLE[0], USABLE[1]
+    readings = iter([
+        f"cpu{first} 0 0 0 1000 0 0 0 0\ncpu{second} 0 0 0 1000 0 0 0 0\n",
+        f"cpu{first} 1000 0 0 1000 0 0 0 0\ncpu{second} {second_busy} 0 0 {2000 - second_busy} 0 0 0 0\n",
+        f"cpu{first} 1000 0 0 1000 0 0 0 0\ncpu{second} {second_busy} 0 0 {2000 - second_busy} 0 0 0 0\n"])
+    release, pinned, seen = threading.Event(), [], {}
+
+    def worker(name: str, cpu: int | None) -> None:
+        cpus.pin_this_thread(cpu)
+        pinned.append(name)
+        release.wait(10)
+        seen[name] = frozenset(os.sched_getaffinity(0))
+
+    threads = [threading.Thread(target=worker, args=(name, cpu)) for name, cpu in
+               (("loop", first), ("turn", first), ("other", None))]
+    for thread in threads:
+        thread.start()
+    while len(pinned) < 3:
+        time.sleep(0.01)
+    keeper = cpus.Keeper(first, (first, second), read_stat=lambda: next(readings))
+    to, where = (second, {second}) if not second_busy else (cpus.EVERY, {first, second})
+    try:
+        assert keeper.check() == to
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join()
+    assert seen == {"loop": where, "turn": where, "other": frozenset(USABLE)}
+
+
+@pytest.mark.skipif(len(USABLE) < 2, reason="needs two CPUs")
+def test_a_native_pool_made_inside_every_cpu_is_not_held_to_one() -> None:
+    seen = {}
+
+    def pinned_thread() -> None:
+        cpus.pin_this_thread(USABLE[0])
+        with cpus.every_cpu():
+            seen["inside"] = frozenset(os.sched_getaffinity(0))
+        seen["after"] = frozenset(os.sched_getaffinity(0))
+
+    thread = threading.Thread(target=pinned_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"inside": frozenset(USABLE), "after": {USABLE[0]}}
+
+
+def test_no_keeper_where_there_is_nowhere_to_go() -> None:
+    assert cpus.keep("", None) is None
+    assert cpus.keep(str(USABLE[0]), USABLE[0]) is None  # one CPU named: it stays there
