@@ -36,7 +36,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 WORKER_CPU = "FUNDGUARD_WORKER_CPU"  # set in a forked worker (webhook/serve.py): the CPU its master chose for it
-CROWDED = 0.3  # others took at least this share of the worker's CPU …
+BUSY = 0.25    # a worker that used at least this share of its CPU (an idle one is not kept from anything) …
+CROWDED = 0.3  # … whose CPU others took at least this share of …
 ROOM = 0.05    # … and another CPU has at least this much more free than they left it: move there
 EVERY = -1     # … or, when none has, not pinned any more
 
@@ -126,11 +127,11 @@ def cpu_ticks(stat: str) -> dict[int, tuple[int, int]]:
 
 def choose(cpu: int, busy: dict[int, float], ours: float, among: tuple[int, ...]) -> int | None:
     """Where a worker on `cpu` should go: `busy` is each CPU's busy share of the last period, `ours` the share the
-    worker's own threads used. Others took busy[cpu] - ours of it, leaving the worker the rest. None: it is not
-    crowded (stay); a CPU of `among` freer by ROOM; EVERY: crowded with no CPU freer, so pinning only keeps it from
+    worker's own threads used. Others took busy[cpu] - ours of it, leaving the worker the rest. None: it is idle or
+    not crowded (stay); a CPU of `among` freer by ROOM; EVERY: crowded with no CPU freer, so pinning only keeps it from
     the moments another core is free (let the scheduler place its threads)."""
     others = busy.get(cpu, 0.0) - ours
-    if others < CROWDED:
+    if ours < BUSY or others < CROWDED:
         return None
     room = {c: 1.0 - busy[c] for c in among if c != cpu and c in busy}
     best = max(room, key=lambda c: (room[c], -among.index(c))) if room else None
@@ -145,9 +146,12 @@ class Keeper:
     `period` seconds (±25 %, so that two crowded workers do not decide in step) in a daemon thread."""
 
     def __init__(self, cpu: int, among: tuple[int, ...], period: float = 2.0,
-                 read_stat: Callable[[], str] = lambda: Path("/proc/stat").read_text()) -> None:
+                 read_stat: Callable[[], str] = lambda: Path("/proc/stat").read_text(),
+                 read_ours: Callable[[int], int] | None = None) -> None:
+        """`read_stat`: /proc/stat's text; `read_ours`: the clock ticks the threads kept to a CPU used so far."""
         self.cpu, self.among, self.period = cpu, among, period
         self._read_stat = read_stat
+        self._read_ours = read_ours or _ticks_of_threads_on
         self._stop = threading.Event()
         self._last = (cpu_ticks(read_stat()), self._our_ticks())
 
@@ -199,12 +203,16 @@ class Keeper:
                 return
 
     def _our_ticks(self) -> int:
-        total = 0
-        for tid in _threads_on(self.cpu):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/self/task/{tid}/stat").read_text().rpartition(")")[2].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total
+        return self._read_ours(self.cpu)
+
+
+def _ticks_of_threads_on(cpu: int) -> int:
+    total = 0
+    for tid in _threads_on(cpu):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/self/task/{tid}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
 
 
 def _threads_on(cpu: int) -> list[int]:
