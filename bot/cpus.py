@@ -19,9 +19,9 @@ as many busy workers as cores, or other busy processes on every core, the schedu
 
 A pinned worker is moved when others crowd its CPU (`Keeper`): several independent servers on one host (containers
 that do not share their choices) all start on the first CPU, and within a few seconds each one that finds others
-taking a good part of its CPU while another has room moves there, with every thread pinned with it. When every CPU
-is busy (as many busy workers as cores, or other busy processes), pinning only keeps a worker from the moments
-another core is free, and it measured slower than the scheduler's own placing: the worker is then unpinned.
+taking a good part of its CPU while another has room moves there, with every thread pinned with it. It does not
+unpin a worker when every CPU is busy: judged from a few seconds of /proc/stat, that released a worker for good on a
+passing peak (tried, docs/bench/issue16.md); a deployment whose cores are all busy should not pin.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ WORKER_CPU = "FUNDGUARD_WORKER_CPU"  # set in a forked worker (webhook/serve.py)
 BUSY = 0.25    # a worker that used at least this share of its CPU (an idle one is not kept from anything) …
 CROWDED = 0.3  # … whose CPU others took at least this share of …
 ROOM = 0.05    # … and another CPU has at least this much more free than they left it: move there
-EVERY = -1     # … or, when none has, not pinned any more
 
 
 # read when this module is first imported, before any thread of the process is pinned (an affinity is per thread)
@@ -127,20 +126,20 @@ def cpu_ticks(stat: str) -> dict[int, tuple[int, int]]:
 
 def choose(cpu: int, busy: dict[int, float], ours: float, among: tuple[int, ...]) -> int | None:
     """Where a worker on `cpu` should go: `busy` is each CPU's busy share of the last period, `ours` the share the
-    worker's own threads used. Others took busy[cpu] - ours of it, leaving the worker the rest. None: it is idle or
-    not crowded (stay); a CPU of `among` freer by ROOM; EVERY: crowded with no CPU freer, so pinning only keeps it from
-    the moments another core is free (let the scheduler place its threads)."""
+    worker's own threads used. Others took busy[cpu] - ours of it, leaving the worker the rest: the freest other CPU
+    of `among` if that one is freer by ROOM, else None (it is idle, not crowded, or has nowhere better to go)."""
     others = busy.get(cpu, 0.0) - ours
     if ours < BUSY or others < CROWDED:
         return None
     room = {c: 1.0 - busy[c] for c in among if c != cpu and c in busy}
-    best = max(room, key=lambda c: (room[c], -among.index(c))) if room else None
-    return best if best is not None and room[best] >= 1.0 - others + ROOM else EVERY
+    if not room:
+        return None
+    best = max(room, key=lambda c: (room[c], -among.index(c)))
+    return best if room[best] >= 1.0 - others + ROOM else None
 
 
 class Keeper:
-    """Moves a pinned worker, every thread of it on its CPU, to another of `among` when others crowd its CPU, or
-    unpins it when every CPU is as busy (then the scheduler does better: measured in docs/bench/issue16.md).
+    """Moves a pinned worker, every thread of it on its CPU, to another of `among` when others crowd its CPU.
 
     `check()` takes one reading of /proc/stat and of the worker's threads since the last; `start()` checks every
     `period` seconds (±25 %, so that two crowded workers do not decide in step) in a daemon thread."""
@@ -156,7 +155,7 @@ class Keeper:
         self._last = (cpu_ticks(read_stat()), self._our_ticks())
 
     def check(self) -> int | None:
-        """The CPU the worker moved to, EVERY when it is no longer pinned, or None (it stays)."""
+        """The CPU the worker moved to, or None (it stays)."""
         now = (cpu_ticks(self._read_stat()), self._our_ticks())
         (stat0, ours0), (stat1, ours1) = self._last, now
         self._last = now
@@ -166,16 +165,15 @@ class Keeper:
         to = choose(self.cpu, busy, (ours1 - ours0) / span if span > 0 else 0.0, self.among)
         if to is not None:
             moved = self.move(to)
-            log.warning("worker moved to a freer CPU" if to != EVERY else "worker no longer pinned: every CPU is busy",
+            log.warning("worker moved to a freer CPU",
                         extra={"from_cpu": self.cpu, "to_cpu": to, "threads": moved,
                                "busy": {c: round(b, 2) for c, b in busy.items()}})
             self.cpu, self._last = to, (cpu_ticks(self._read_stat()), self._our_ticks())
         return to
 
     def move(self, to: int) -> int:
-        """Every thread of this process kept to the worker's CPU now keeps to `to` (EVERY: to all the CPUs of the
-        setting); how many there were."""
-        moved, where = 0, set(self.among) if to == EVERY else {to}
+        """Every thread of this process kept to the worker's CPU now keeps to `to`; how many there were."""
+        moved, where = 0, {to}
         for tid in _threads_on(self.cpu):
             with contextlib.suppress(OSError):  # the thread ended meanwhile
                 os.sched_setaffinity(tid, where)
@@ -193,10 +191,7 @@ class Keeper:
         jitter = random.Random()
         while not self._stop.wait(self.period * jitter.uniform(0.75, 1.25)):
             try:
-                to = self.check()
-                if to == EVERY:  # not pinned from now on: nothing left to keep
-                    return
-                if to is not None:  # let the move show in the next readings before judging again
+                if self.check() is not None:  # let the move show in the next readings before judging again
                     self._stop.wait(self.period * 2)
             except OSError as exc:  # /proc unreadable (a sandbox): stay where it is, and stop looking
                 log.warning("cpu keeper stopped", extra={"error_type": type(exc).__name__})

@@ -83,20 +83,20 @@ def test_where_a_crowded_worker_goes() -> None:
     assert cpus.choose(0, {0: 1.0, 1: 0.2}, ours=0.5, among=(0, 1)) == 1  # others took half of CPU 0; 1 is freer
     assert cpus.choose(0, {0: 1.0, 1: 0.2}, ours=0.9, among=(0, 1)) is None  # the load on CPU 0 is the worker's own
     assert cpus.choose(0, {0: 1.0, 1: 1.0}, ours=0.1, among=(0, 1)) is None  # an idle worker is kept from nothing
-    assert cpus.choose(0, {0: 1.0, 1: 0.6}, ours=0.5, among=(0, 1)) == cpus.EVERY  # no CPU is freer: unpinned
-    assert cpus.choose(0, {0: 1.0, 1: 0.47}, ours=0.5, among=(0, 1)) == cpus.EVERY  # a little freer: not a move
+    assert cpus.choose(0, {0: 1.0, 1: 0.6}, ours=0.5, among=(0, 1)) is None  # no CPU is freer
+    assert cpus.choose(0, {0: 1.0, 1: 0.47}, ours=0.5, among=(0, 1)) is None  # a little freer: not worth a move
     assert cpus.choose(0, {0: 1.0, 1: 0.4}, ours=0.5, among=(0, 1)) == 1
     assert cpus.choose(0, {0: 1.0, 1: 0.2, 2: 0.0}, ours=0.5, among=(0, 1)) == 1  # only CPUs of the setting
     assert cpus.choose(0, {0: 1.0, 1: 0.1, 2: 0.1}, ours=0.3, among=(0, 1, 2)) == 1  # a tie: the first
     assert cpus.choose(2, {0: 0.5, 1: 0.1, 2: 0.9}, ours=0.3, among=(0, 1, 2)) == 1  # the freest
-    assert cpus.choose(0, {0: 1.0}, ours=0.5, among=(0,)) == cpus.EVERY  # nowhere else to go
+    assert cpus.choose(0, {0: 1.0}, ours=0.5, among=(0,)) is None  # nowhere else to go
 
 
 @pytest.mark.skipif(len(USABLE) < 2, reason="moving between CPUs needs two of them")
 @pytest.mark.parametrize("second_busy", [0, 1000])
 def test_a_crowded_worker_moves_with_every_thread_kept_to_its_cpu(second_busy: int) -> None:
     """CPU `first` busy all the period, 40 % of it by the worker; `second` idle: the worker's threads go there.
-    `second` as busy: they are no longer pinned."""
+    `second` as busy: they stay."""
     first, second = USABLE[0], USABLE[1]
     readings = iter([
         f"cpu{first} 0 0 0 1000 0 0 0 0\ncpu{second} 0 0 0 1000 0 0 0 0\n",
@@ -118,7 +118,7 @@ def test_a_crowded_worker_moves_with_every_thread_kept_to_its_cpu(second_busy: i
         time.sleep(0.01)
     ours = iter([0, 400, 400])
     keeper = cpus.Keeper(first, (first, second), read_stat=lambda: next(readings), read_ours=lambda cpu: next(ours))
-    to, where = (second, {second}) if not second_busy else (cpus.EVERY, {first, second})
+    to, where = (second, {second}) if not second_busy else (None, {first})
     try:
         assert keeper.check() == to
     finally:
