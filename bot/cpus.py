@@ -13,7 +13,7 @@ loses nothing Python could use; other processes (PostgreSQL, the web server in f
     FUNDGUARD_PIN_CPUS=2,3      only those CPUs, round robin over the workers
 
 It pays when a host has fewer busy workers than cores (one worker on a 2-core machine, the rest of the machine for
-the web server in front and the database): there a pinned worker answered 1.5 to 1.8 times as many questions. With
+the web server in front and the database): there a pinned worker answered 1.6 to 2.0 times as many questions. With
 as many busy workers as cores, or other busy processes on every core, the scheduler's own placing measured faster
 (docs/bench/issue16.md), hence not pinned by default.
 
@@ -173,10 +173,10 @@ class Keeper:
 
     def move(self, to: int) -> int:
         """Every thread of this process kept to the worker's CPU now keeps to `to`; how many there were."""
-        moved, where = 0, {to}
+        moved = 0
         for tid in _threads_on(self.cpu):
             with contextlib.suppress(OSError):  # the thread ended meanwhile
-                os.sched_setaffinity(tid, where)
+                os.sched_setaffinity(tid, {to})
                 moved += 1
         return moved
 
