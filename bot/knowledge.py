@@ -14,7 +14,7 @@ from pathlib import Path
 from string import Template
 
 import yaml
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from bot.messages import Button, Outbound
 
@@ -116,6 +116,8 @@ class KnowledgeBase(BaseModel):
     topics: dict[str, TopicAnswer]
     values: dict[str, str] = Field(default_factory=dict)
     style: Style = Field(default_factory=Style)
+    # a topic's answer and its "更多", rendered once: the content is read at start-up and never changes
+    _rendered: dict[tuple[str, bool], Outbound | None] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> KnowledgeBase:
@@ -152,15 +154,27 @@ class KnowledgeBase(BaseModel):
         return {b.label: b.topic for t in self.topics.values() for b in t.buttons}
 
     def answer(self, topic: str) -> Outbound:
-        t = self.topics[topic]
-        return Outbound(t.render(self.values, self.style.closer), tuple(Button(b.label) for b in t.buttons))
+        rendered = self._cache()
+        out = rendered.get((topic, False))
+        if out is None:
+            t = self.topics[topic]
+            out = Outbound(t.render(self.values, self.style.closer), tuple(Button(b.label) for b in t.buttons))
+            rendered[(topic, False)] = out
+        return out
 
     def more(self, topic: str) -> Outbound | None:
-        t = self.topics[topic]
-        text = t.render_more(self.values)
-        if text is None:
-            return None
-        return Outbound(text, tuple(Button(b.label) for b in t.buttons))
+        rendered = self._cache()
+        if (topic, True) not in rendered:
+            t = self.topics[topic]
+            text = t.render_more(self.values)
+            buttons = tuple(Button(b.label) for b in t.buttons)
+            rendered[(topic, True)] = None if text is None else Outbound(text, buttons)
+        return rendered[(topic, True)]
+
+    def _cache(self) -> dict[tuple[str, bool], Outbound | None]:
+        # read from pydantic's own slot: `self._rendered` goes through its __getattr__, which raises and catches two
+        # AttributeErrors on every read (measured: ~3 % of a plain question's instructions)
+        return self.__pydantic_private__["_rendered"]  # type: ignore[index,no-any-return]
 
     def title(self, topic: str) -> str:
         return self.topics[topic].title

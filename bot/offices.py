@@ -130,7 +130,8 @@ class OfficeDirectory(BaseModel):
 
     def resolve(self, text: str) -> Office | None:
         """The office a message names: a county over the city, then the longest, then the first match."""
-        return self._resolved(text)
+        # pydantic's own slot, not `self._resolved` (its __getattr__ raises two AttributeErrors): KnowledgeBase._cache
+        return self.__pydantic_private__["_resolved"](text)  # type: ignore[index,no-any-return]
 
     def model_post_init(self, context: Any, /) -> None:
         # the directory is fixed: a text names the same office every time (asked once per text, bounded)

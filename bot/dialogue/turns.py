@@ -12,8 +12,7 @@ import contextlib
 import contextvars
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from bot.cpus import pin_this_thread
@@ -28,24 +27,38 @@ class KeyedLocks:
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+        self._locks: dict[str, list[Any]] = {}  # key -> [its lock, how many hold or wait for it]
 
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock, users = self._locks.get(key, (None, 0))
-            lock = lock or threading.Lock()
-            self._locks[key] = (lock, users + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._guard:
-                users = self._locks[key][1] - 1
-                if users:
-                    self._locks[key] = (lock, users)
-                else:
-                    del self._locks[key]
+    def hold(self, key: str) -> _Held:
+        return _Held(self, key)
+
+
+class _Held:
+    """`with locks.hold(key):` (a class, not a generator: it runs on every turn)."""
+
+    __slots__ = ("_owner", "_key", "_lock")
+
+    def __init__(self, owner: KeyedLocks, key: str) -> None:
+        self._owner, self._key = owner, key
+
+    def __enter__(self) -> None:
+        owner = self._owner
+        with owner._guard:
+            entry = owner._locks.get(self._key)
+            if entry is None:
+                entry = owner._locks[self._key] = [threading.Lock(), 0]
+            entry[1] += 1
+        self._lock = entry[0]
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+        owner = self._owner
+        with owner._guard:
+            entry = owner._locks[self._key]
+            entry[1] -= 1
+            if not entry[1]:
+                del owner._locks[self._key]
 
 
 class SyncEngine(Protocol):
