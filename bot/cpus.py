@@ -7,15 +7,17 @@ turns at the GIL thousands of times a second. On the 2-core machine of docs/benc
 question cost about twice the CPU it costs with the loop and the turn threads on one core. Pinning them together
 loses nothing Python could use; other processes (PostgreSQL, the web server in front) stay free to use every core.
 
-    FUNDGUARD_PIN_CPUS=         not pinned (the default)
     FUNDGUARD_PIN_CPUS=auto     worker N on the N-th CPU this process may use; not pinned where the system cannot pin
                                 a thread (not Linux)
     FUNDGUARD_PIN_CPUS=2,3      only those CPUs, round robin over the workers
+    FUNDGUARD_PIN_CPUS=         not pinned
+    (not set)                   `fundguard serve` pins (auto) when its workers are fewer than the CPUs, else not
+                                (`serve_default`); every other command does not pin
 
 It pays when a host has fewer busy workers than cores (one worker on a 2-core machine, the rest of the machine for
 the web server in front and the database): there a pinned worker answered 1.6 to 2.0 times as many questions. With
 as many busy workers as cores, or other busy processes on every core, the scheduler's own placing measured faster
-(docs/bench/issue16.md), hence not pinned by default.
+(docs/bench/issue16.md), hence not pinned then.
 
 A pinned worker is moved when others crowd its CPU (`Keeper`): several independent servers on one host (containers
 that do not share their choices) all start on the first CPU, and within a few seconds each one that finds others
@@ -87,6 +89,13 @@ def worker_cpu(setting: str) -> int | None:
         return int(chosen)
     cpus = parse(setting)
     return cpus[0] if cpus else None
+
+
+def serve_default(workers: int, usable: tuple[int, ...] | None = None) -> str:
+    """What `fundguard serve` pins when FUNDGUARD_PIN_CPUS is not set: `auto` when its workers leave at least one
+    CPU to the rest of the machine (one worker on 2 cores answered 1.6-2.0 times as many questions pinned), else ""
+    (as many workers as cores: the scheduler's placing measured ~10 % faster)."""
+    return "auto" if workers < len(allowed() if usable is None else usable) else ""
 
 
 def pin_this_thread(cpu: int | None) -> None:

@@ -79,8 +79,9 @@ class Settings(BaseSettings):
     nlu_threshold: float = 0.32
     # Threads per process that run turns (synchronous: database, NLU, Argon2, OCR) off the event loop.
     turn_threads: int = Field(default=2, ge=1, le=64)  # CPU-bound turns: more threads only contend (bench/chat.py)
-    # Keep each worker's event loop and turn threads on one CPU, moved (or unpinned) when others crowd it: "" (not
-    # pinned), "auto" (where the system can pin a thread) or CPU numbers "0,1". bot/cpus.py says when it pays.
+    # Keep each worker's event loop and turn threads on one CPU, moved when others crowd it: "" (not pinned), "auto"
+    # (where the system can pin a thread) or CPU numbers "0,1". Not set: `fundguard serve` pins when its workers are
+    # fewer than the CPUs (bot/cpus.py says when it pays).
     pin_cpus: str = ""
     redis_url: str = ""
     # When set, /metrics requires `Authorization: Bearer <token>` (Prometheus' bearer_token).

@@ -15,6 +15,9 @@ import pytest
 from tests.shared_run import drop_database_later, remember_parsed_yaml, run_lock, run_temp, slow_modules_first
 
 REPO = Path(__file__).resolve().parent.parent
+# Servers the tests start are not pinned unless a test asks (`fundguard serve` pins by default when it has a CPU to
+# spare: the servers of both xdist workers would all start on CPU 0).
+os.environ.setdefault("FUNDGUARD_PIN_CPUS", "")
 POSTGRES_URL = os.environ.get("FUNDGUARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from bot.cpus import serve_default
 from bot.settings import Settings
 
 
@@ -22,6 +25,9 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str | None) -
     from bot.store.db import upgrade
 
     settings = Settings()
+    if "pin_cpus" not in settings.model_fields_set:  # not set: pinned when the workers leave a CPU free (bot/cpus.py)
+        settings = settings.model_copy(update={"pin_cpus": serve_default(workers)})
+        os.environ["FUNDGUARD_PIN_CPUS"] = settings.pin_cpus  # read again by the app's own Settings() (one worker)
     trusted = trusted_proxies(settings.trusted_proxies if forwarded_allow_ips is None else forwarded_allow_ips)
     logs.configure(settings.log_level)
     settings.ensure_dirs()

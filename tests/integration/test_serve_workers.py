@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -64,24 +65,33 @@ def cpus_allowed(pid: int, tid: int) -> str:
     return next(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list"))
 
 
-@pytest.fixture(params=["", "auto"], ids=["not-pinned", "pinned"])
-def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen, int, bool]]:
+def start(tmp_path: Path, workers: int, pin: str | None) -> tuple[subprocess.Popen, int, Any]:
+    """`fundguard serve` with FUNDGUARD_PIN_CPUS as given (None: not set at all)."""
     port = free_port()
     env = {**os.environ, "FUNDGUARD_DATA_DIR": str(tmp_path), "FUNDGUARD_KDF_STRENGTH": "min",
-           "FUNDGUARD_PIN_CPUS": request.param,
            "FUNDGUARD_ENVIRONMENT": "development", "FUNDGUARD_CHAT_PER_ADDRESS_PER_MINUTE": "0",
-           "FUNDGUARD_CHAT_PER_USER_PER_MINUTE": "0"}
+           "FUNDGUARD_CHAT_PER_USER_PER_MINUTE": "0", "FUNDGUARD_PIN_CPUS": pin or ""}
+    if pin is None:
+        del env["FUNDGUARD_PIN_CPUS"]
     env.pop("FUNDGUARD_DATABASE_URL", None)
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "2"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+                             "--workers", str(workers)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, port, log
+
+
+@pytest.fixture(params=["", "auto", None], ids=["not-pinned", "pinned", "not-set"])
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen, int, bool]]:
+    proc, port, log = start(tmp_path, 2, request.param)
+    # not set: two workers are pinned only where they leave a CPU free (bot.cpus.serve_default)
+    pinned = request.param == "auto" or (request.param is None and len(os.sched_getaffinity(0)) > 2)
     try:
         deadline = time.monotonic() + 180
         while len(children(proc.pid)) < 2 or not _healthy(port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("server did not start: " + (tmp_path / "server.log").read_text(errors="replace")[-2000:])
             time.sleep(0.3)
-        yield proc, port, request.param == "auto"
+        yield proc, port, pinned
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -133,3 +143,29 @@ def test_two_forked_workers_answer_and_sigterm_leaves_no_process(server):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     assert [pid for pid in workers if alive(pid)] == []
+
+
+def test_one_worker_is_pinned_by_default_where_a_cpu_is_left_free(tmp_path: Path) -> None:
+    """FUNDGUARD_PIN_CPUS not set: `fundguard serve` (one worker) keeps its loop and turn threads on one CPU when
+    the machine has another for the rest; on a one-CPU machine nothing is pinned."""
+    proc, port, log = start(tmp_path, 1, None)
+    try:
+        deadline = time.monotonic() + 180
+        while not _healthy(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("server did not start: " + (tmp_path / "server.log").read_text(errors="replace")[-2000:])
+            time.sleep(0.3)
+        response = httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"user": "p", "text": "啥叫非法集资"},
+                              timeout=30)
+        assert response.status_code == 200 and response.json()["topic"] == "definition"
+        tasks = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task")]
+        loop = cpus_allowed(proc.pid, proc.pid)  # uvicorn runs the event loop in the main thread
+        if len(os.sched_getaffinity(0)) > 1:
+            assert loop.isdigit(), loop
+            assert sum(cpus_allowed(proc.pid, t) == loop for t in tasks) >= 3  # the loop and its two turn threads
+        else:
+            assert not any(cpus_allowed(proc.pid, t) != loop for t in tasks)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()

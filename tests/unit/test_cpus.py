@@ -147,3 +147,10 @@ def test_a_native_pool_made_inside_every_cpu_is_not_held_to_one() -> None:
 def test_no_keeper_where_there_is_nowhere_to_go() -> None:
     assert cpus.keep("", None) is None
     assert cpus.keep(str(USABLE[0]), USABLE[0]) is None  # one CPU named: it stays there
+
+
+def test_serve_pins_by_default_only_when_its_workers_leave_a_cpu_free() -> None:
+    assert cpus.serve_default(1, (0, 1)) == "auto"
+    assert cpus.serve_default(2, (0, 1)) == ""  # as many workers as CPUs: the scheduler places them
+    assert cpus.serve_default(2, (0, 1, 2, 3)) == "auto"
+    assert cpus.serve_default(1, (0,)) == ""
