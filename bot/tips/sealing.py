@@ -62,7 +62,7 @@ def b64d(text: str) -> bytes:
 
 def _blake2b(data: bytes, *, key: bytes, person: bytes, size: int = 32) -> bytes:
     # hashlib's BLAKE2b is libsodium's byte for byte (person padded with zeros the same way), without the binding's
-    # checks: a conversation key is hashed on every turn (tests/tips/test_sealing.py compares the two)
+    # checks: a conversation key is hashed on every turn (tests/unit/test_sealing.py compares the two)
     return hashlib.blake2b(data, digest_size=size, key=key, person=person).digest()
 
 

@@ -86,17 +86,22 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[sub
     # not set: two workers are pinned only where they leave a CPU free (bot.cpus.serve_default)
     pinned = request.param == "auto" or (request.param is None and len(os.sched_getaffinity(0)) > 2)
     try:
-        deadline = time.monotonic() + 180
-        while len(children(proc.pid)) < 2 or not _healthy(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start: " + (tmp_path / "server.log").read_text(errors="replace")[-2000:])
-            time.sleep(0.3)
+        wait_up(proc, port, tmp_path, workers=2)
         yield proc, port, pinned
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         log.close()
+
+
+def wait_up(proc: subprocess.Popen, port: int, tmp_path: Path, workers: int) -> None:
+    """Until the server answers /healthz with all its forked workers (one worker: no fork); its log if it fails."""
+    deadline = time.monotonic() + 180
+    while (workers > 1 and len(children(proc.pid)) < workers) or not _healthy(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("server did not start: " + (tmp_path / "server.log").read_text(errors="replace")[-2000:])
+        time.sleep(0.3)
 
 
 def _healthy(port: int) -> bool:
@@ -150,11 +155,7 @@ def test_one_worker_is_pinned_by_default_where_a_cpu_is_left_free(tmp_path: Path
     the machine has another for the rest; on a one-CPU machine nothing is pinned."""
     proc, port, log = start(tmp_path, 1, None)
     try:
-        deadline = time.monotonic() + 180
-        while not _healthy(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start: " + (tmp_path / "server.log").read_text(errors="replace")[-2000:])
-            time.sleep(0.3)
+        wait_up(proc, port, tmp_path, workers=1)
         response = httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"user": "p", "text": "啥叫非法集资"},
                               timeout=30)
         assert response.status_code == 200 and response.json()["topic"] == "definition"
